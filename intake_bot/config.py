@@ -1,0 +1,381 @@
+"""The campaign file: units, outlines, deadline, mailbox, schedule — loaded from TOML and checked.
+
+Every problem is reported with the file, the key and the reason, all at once, so that an operator
+fixes the file in one go; never a traceback.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_CONFIG = Path("config/hung-yen-2024.toml")
+UNITS_ENV = "INTAKE_BOT_UNITS"
+
+
+class ConfigError(Exception):
+    """The campaign file cannot be used; `problems` lists every reason."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+    def explain(self) -> str:
+        return "\n".join(f"{self.path}: {p}" for p in self.problems)
+
+
+@dataclass(frozen=True)
+class OutlineItem:
+    key: str
+    title: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outline:
+    id: str
+    title: str
+    items: tuple[OutlineItem, ...]
+    appendix: tuple[str, ...] = ()
+
+    def keys(self) -> list[str]:
+        return [i.key for i in self.items]
+
+    def title_of(self, key: str) -> str:
+        for item in self.items:
+            if item.key == key:
+                return item.title
+        return key
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    name: str
+    short_name: str
+    outline: str | None
+    issuer: str
+    aliases: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+    leadership: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message_mb: float = 40.0
+    max_attachment_mb: float = 25.0
+    max_unpacked_mb: float = 100.0
+    max_archive_entries: int = 200
+    max_archive_depth: int = 3
+    max_pdf_pages: int = 300
+    seconds_per_file: float = 20.0
+
+    @property
+    def max_message_bytes(self) -> int:
+        return int(self.max_message_mb * 1024 * 1024)
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        return int(self.max_attachment_mb * 1024 * 1024)
+
+    @property
+    def max_unpacked_bytes(self) -> int:
+        return int(self.max_unpacked_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    before_days: tuple[int, ...] = (3, 1)
+    on_deadline: bool = True
+    overdue_every: int = 2
+    overdue_max: int = 4
+    escalate_from: int = 2
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    subject: str
+    plan: str
+    committee: str
+    committee_short: str
+    timezone: str
+    start: dt.date
+    deadline: dt.date
+    templates_dir: Path
+    mailbox_url: str
+    mailbox_address: str
+    processed_keyword: str
+    gmail_label: str
+    move_processed_to: str
+    fetch_batch: int
+    smtp_url: str
+    from_address: str
+    from_name: str
+    smtp_max_attempts: int
+    secretary_name: str
+    secretary_title: str
+    secretary_email: str
+    secretary_phone: str
+    operator_email: str
+    poll_minutes: int
+    reminder_time: dt.time
+    digest_time: dt.time
+    ack_max_per_sender_per_day: int
+    reminders: ReminderPolicy
+    extra_days_off: tuple[dt.date, ...]
+    extra_working_days: tuple[dt.date, ...]
+    limits: Limits
+    outlines: dict[str, Outline]
+    units: dict[str, Unit]
+    source: str = ""
+    own_addresses: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def outline_of(self, unit_id: str | None) -> Outline | None:
+        unit = self.units.get(unit_id or "")
+        if unit is None or unit.outline is None:
+            return None
+        return self.outlines.get(unit.outline)
+
+    def unit_by_address(self, address: str) -> Unit | None:
+        address = address.strip().lower()
+        for unit in self.units.values():
+            if address in (a.lower() for a in unit.addresses):
+                return unit
+        return None
+
+
+class _Reader:
+    """Reads typed values out of the parsed TOML, collecting problems instead of raising."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.problems: list[str] = []
+
+    def get(self, dotted: str, kind, default=...):
+        node = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                if default is ...:
+                    self.problems.append(f"[{dotted}]: missing")
+                    return None
+                return default
+            node = node[part]
+        if kind is float and isinstance(node, int) and not isinstance(node, bool):
+            node = float(node)
+        if not isinstance(node, kind) or (kind is int and isinstance(node, bool)):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            self.problems.append(f"[{dotted}]: expected {names}, got {type(node).__name__} {node!r}")
+            return None if default is ... else default
+        return node
+
+    def clock(self, dotted: str, default: str) -> dt.time:
+        text = self.get(dotted, str, default)
+        try:
+            return dt.time.fromisoformat(text)
+        except (TypeError, ValueError):
+            self.problems.append(f"[{dotted}]: expected a time of day like \"08:00\", got {text!r}")
+            return dt.time.fromisoformat(default)
+
+    def dates(self, dotted: str) -> tuple[dt.date, ...]:
+        out = []
+        for value in self.get(dotted, list, []) or []:
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                out.append(value)
+            else:
+                try:
+                    out.append(dt.date.fromisoformat(str(value)))
+                except ValueError:
+                    self.problems.append(f"[{dotted}]: {value!r} is not a date (YYYY-MM-DD)")
+        return tuple(out)
+
+
+def _outlines(r: _Reader) -> dict[str, Outline]:
+    outlines = {}
+    for oid, body in (r.get("outlines", dict, {}) or {}).items():
+        items = []
+        for n, item in enumerate(body.get("items", []) if isinstance(body, dict) else []):
+            if not isinstance(item, dict) or not item.get("key") or not item.get("title"):
+                r.problems.append(f"[outlines.{oid}.items][{n}]: needs a key and a title")
+                continue
+            items.append(OutlineItem(str(item["key"]), str(item["title"]),
+                                     tuple(str(a) for a in item.get("aliases", []))))
+        if not items:
+            r.problems.append(f"[outlines.{oid}]: has no items")
+        appendix = tuple(body.get("appendix", [])) if isinstance(body, dict) else ()
+        for kind in appendix:
+            if kind not in ("KCN", "CCN"):
+                r.problems.append(f"[outlines.{oid}.appendix]: {kind!r} is neither KCN nor CCN")
+        outlines[oid] = Outline(oid, str(body.get("title", oid)) if isinstance(body, dict) else oid,
+                                tuple(items), appendix)
+    return outlines
+
+
+def _unit(raw: dict, where: str, outlines: dict, problems: list[str]) -> Unit | None:
+    uid = raw.get("id")
+    if not uid or not raw.get("name"):
+        problems.append(f"{where}: a unit needs an id and a name")
+        return None
+    outline = raw.get("outline") or None
+    if outline is not None and outline not in outlines:
+        problems.append(f"{where} ({uid}): outline {outline!r} is not defined in [outlines]")
+    for key in ("aliases", "addresses", "leadership"):
+        if not isinstance(raw.get(key, []), list):
+            problems.append(f"{where} ({uid}): {key} must be a list")
+            return None
+    return Unit(
+        id=str(uid), name=str(raw["name"]), short_name=str(raw.get("short_name") or raw["name"]),
+        outline=outline, issuer=str(raw.get("issuer", "")),
+        aliases=tuple(str(a) for a in raw.get("aliases", [])),
+        addresses=tuple(str(a).strip().lower() for a in raw.get("addresses", [])),
+        leadership=tuple(str(a).strip().lower() for a in raw.get("leadership", [])),
+    )
+
+
+def _units_from_env(outlines: dict, problems: list[str]) -> dict[str, Unit] | None:
+    """INTAKE_BOT_UNITS names a units.json (id -> name, aliases, addresses...): it replaces the
+    file's units, so that a script can run the same bot over another set of units."""
+    path = os.environ.get(UNITS_ENV)
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        problems.append(f"{UNITS_ENV}={path}: cannot read it ({exc})")
+        return None
+    if not isinstance(data, dict):
+        problems.append(f"{UNITS_ENV}={path}: expected an object of units")
+        return None
+    units = {}
+    for uid, raw in data.items():
+        if isinstance(raw, dict):
+            unit = _unit({"id": uid, **raw}, f"{UNITS_ENV}[{uid}]", outlines, problems)
+            if unit:
+                units[unit.id] = unit
+    return units
+
+
+def load_campaign(path: str | os.PathLike | None = None) -> Campaign:
+    """Load and check a campaign file; the bundled one when `path` is None and the default
+    relative path does not exist here."""
+    source = _locate(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(source), [f"cannot read the file ({exc.strerror or exc})"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(source), [f"not valid TOML: {exc}"]) from None
+    return _campaign(data, source)
+
+
+def _locate(path) -> Path:
+    if path is not None:
+        return Path(path)
+    if DEFAULT_CONFIG.exists():
+        return DEFAULT_CONFIG
+    return Path(str(resources.files("intake_bot.bundled.config").joinpath(DEFAULT_CONFIG.name)))
+
+
+def _templates_dir(source: Path, configured: str | None) -> Path:
+    if configured:
+        candidate = (source.parent / configured).resolve()
+        if candidate.is_dir():
+            return candidate
+    return Path(str(resources.files("intake_bot.bundled.templates")))
+
+
+def _campaign(data: dict, source: Path) -> Campaign:
+    r = _Reader(data)
+    outlines = _outlines(r)
+    units: dict[str, Unit] = {}
+    raw_units = r.get("units", list, [])
+    for n, raw in enumerate(raw_units or []):
+        unit = _unit(raw, f"[[units]][{n}]", outlines, r.problems) if isinstance(raw, dict) else None
+        if unit is None:
+            continue
+        if unit.id in units:
+            r.problems.append(f"[[units]][{n}]: duplicate unit id {unit.id!r}")
+        units[unit.id] = unit
+    env_units = _units_from_env(outlines, r.problems)
+    if env_units:
+        units = env_units
+    if not units:
+        r.problems.append("[[units]]: no unit is defined")
+
+    timezone = r.get("campaign.timezone", str, "Asia/Ho_Chi_Minh")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.problems.append(f"[campaign.timezone]: unknown time zone {timezone!r}")
+        timezone = "Asia/Ho_Chi_Minh"
+    start = r.get("campaign.start", dt.date)
+    deadline = r.get("campaign.deadline", dt.date)
+    if start and deadline and start > deadline:
+        r.problems.append("[campaign.start]: is after the deadline")
+
+    limits = Limits(**{
+        name: r.get(f"limits.{name}", type(default), default)
+        for name, default in vars(Limits()).items()
+    })
+    policy = ReminderPolicy(
+        before_days=tuple(r.get("reminders.before_days", list, [3, 1])),
+        on_deadline=r.get("reminders.on_deadline", bool, True),
+        overdue_every=max(1, r.get("reminders.overdue_every", int, 2)),
+        overdue_max=r.get("reminders.overdue_max", int, 4),
+        escalate_from=r.get("reminders.escalate_from", int, 2),
+    )
+    mailbox_address = (r.get("mailbox.address", str, "") or "").lower()
+    from_address = (r.get("smtp.from_address", str, mailbox_address) or "").lower()
+    campaign = Campaign(
+        id=r.get("campaign.id", str),
+        subject=r.get("campaign.subject", str, ""),
+        plan=r.get("campaign.plan", str, ""),
+        committee=r.get("campaign.committee", str, ""),
+        committee_short=r.get("campaign.committee_short", str, ""),
+        timezone=timezone,
+        start=start,
+        deadline=deadline,
+        templates_dir=_templates_dir(source, r.get("campaign.templates", str, "")),
+        mailbox_url=r.get("mailbox.url", str, "maildir:Maildir"),
+        mailbox_address=mailbox_address,
+        processed_keyword=r.get("mailbox.processed_keyword", str, "IntakeBotProcessed"),
+        gmail_label=r.get("mailbox.gmail_label", str, ""),
+        move_processed_to=r.get("mailbox.move_processed_to", str, ""),
+        fetch_batch=r.get("mailbox.fetch_batch", int, 200),
+        smtp_url=r.get("smtp.url", str, "file:outbox"),
+        from_address=from_address,
+        from_name=r.get("smtp.from_name", str, ""),
+        smtp_max_attempts=r.get("smtp.max_attempts", int, 8),
+        secretary_name=r.get("secretary.name", str, ""),
+        secretary_title=r.get("secretary.title", str, ""),
+        secretary_email=r.get("secretary.email", str, ""),
+        secretary_phone=r.get("secretary.phone", str, ""),
+        operator_email=r.get("operator.email", str, ""),
+        poll_minutes=r.get("schedule.poll_minutes", int, 5),
+        reminder_time=r.clock("schedule.reminder_time", "08:00"),
+        digest_time=r.clock("schedule.digest_time", "17:00"),
+        ack_max_per_sender_per_day=r.get("acknowledgement.max_per_sender_per_day", int, 10),
+        reminders=policy,
+        extra_days_off=r.dates("calendar.extra_days_off"),
+        extra_working_days=r.dates("calendar.extra_working_days"),
+        limits=limits,
+        outlines=outlines,
+        units=units,
+        source=str(source),
+        own_addresses=frozenset(a for a in (mailbox_address, from_address) if a),
+    )
+    if r.problems:
+        raise ConfigError(str(source), r.problems)
+    return campaign
