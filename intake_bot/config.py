@@ -10,12 +10,13 @@ import json
 import os
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CONFIG = Path("config/hung-yen-2024.toml")
 UNITS_ENV = "INTAKE_BOT_UNITS"
+# The repo's config/, templates/ and samples/, installed inside the package (see pyproject.toml).
+BUNDLED = Path(__file__).resolve().parent / "bundled"
 
 
 class ConfigError(Exception):
@@ -285,7 +286,7 @@ def _locate(path) -> Path:
         return Path(path)
     if DEFAULT_CONFIG.exists():
         return DEFAULT_CONFIG
-    return Path(str(resources.files("intake_bot.bundled.config").joinpath(DEFAULT_CONFIG.name)))
+    return BUNDLED / "config" / DEFAULT_CONFIG.name
 
 
 def _templates_dir(source: Path, configured: str | None) -> Path:
@@ -293,7 +294,7 @@ def _templates_dir(source: Path, configured: str | None) -> Path:
         candidate = (source.parent / configured).resolve()
         if candidate.is_dir():
             return candidate
-    return Path(str(resources.files("intake_bot.bundled.templates")))
+    return BUNDLED / "templates"
 
 
 def _campaign(data: dict, source: Path) -> Campaign:
