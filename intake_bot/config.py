@@ -15,8 +15,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CONFIG = Path("config/hung-yen-2024.toml")
 UNITS_ENV = "INTAKE_BOT_UNITS"
-# The repo's config/, templates/ and samples/, installed inside the package (see pyproject.toml).
-BUNDLED = Path(__file__).resolve().parent / "bundled"
+# Where config/, templates/ and samples/ are found when not given: installed inside the package
+# (see pyproject.toml), or at the top of a source checkout (editable install, tests).
+_PACKAGE = Path(__file__).resolve().parent
+BUNDLED_ROOTS = (_PACKAGE / "bundled", _PACKAGE.parent)
+
+
+def bundled(name: str) -> Path:
+    """The bundled config/, templates/ or samples/ directory."""
+    for root in BUNDLED_ROOTS:
+        if (root / name).is_dir():
+            return root / name
+    return BUNDLED_ROOTS[0] / name
 
 
 class ConfigError(Exception):
@@ -286,7 +296,7 @@ def _locate(path) -> Path:
         return Path(path)
     if DEFAULT_CONFIG.exists():
         return DEFAULT_CONFIG
-    return BUNDLED / "config" / DEFAULT_CONFIG.name
+    return bundled("config") / DEFAULT_CONFIG.name
 
 
 def _templates_dir(source: Path, configured: str | None) -> Path:
@@ -294,7 +304,7 @@ def _templates_dir(source: Path, configured: str | None) -> Path:
         candidate = (source.parent / configured).resolve()
         if candidate.is_dir():
             return candidate
-    return BUNDLED / "templates"
+    return bundled("templates")
 
 
 def _campaign(data: dict, source: Path) -> Campaign:
