@@ -1,0 +1,214 @@
+"""Reminders: which slot is due today, who gets what, and sending each exactly once.
+
+The schedule comes from the campaign file's `[reminders]` policy, counted in working days
+(workdays.py):
+
+    reminder_before    `before_days` working days before the deadline (e.g. 3 and 1)
+    reminder_due       the deadline itself, in the morning (`on_deadline`)
+    reminder_overdue   every `overdue_every` working days after the deadline, at most
+                       `overdue_max` times; from the `escalate_from`-th one on, the unit's
+                       `leadership` addresses are copied (0 turns escalation off)
+
+A slot whose day is a day off (only possible for a deadline on a day off) moves to the next
+working day; two slots on one day merge into one, the later in the schedule (the more urgent
+wording) winning, so no slot is lost and no unit gets two reminders on one day.
+
+A slot is due from `reminder_time` on its day until the end of that day: a run at 08:00, or a
+run at 15:00 after the machine was off in the morning, sends it. A slot whose whole day passed
+without a run is not sent afterwards: the next slot supersedes it, so a machine that comes back
+after a week sends one up-to-date reminder, never a burst of stale ones.
+
+Who gets what on a slot day:
+
+    not_received   the slot's reminder (before / due / overdue wording)
+    incomplete     reminder_missing: a request to add the missing items, by the outline's titles
+    scanned_only   reminder_docx: a request for the Word file, as the plan requires
+    complete       nothing
+
+A unit that sent something on the slot day itself is skipped that day: the acknowledgement of
+that message has just told it what is missing. When every address of a unit has bounced (or it
+has none), the secretary is told instead (`unit_unreachable`), naming the unit and the failed
+addresses.
+
+Each mail's outbox key is `remind:<unit>:<slot day>`; the outbox refuses a key twice, so two
+runs in one slot, two overlapping workers, or a restart after a crash between queueing and
+sending never send a reminder twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Campaign, Unit
+from .draft import Draft
+from .progress import INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, UnitProgress, unit_progress
+from .templating import environment, render
+from .workdays import WorkCalendar
+
+BEFORE, DUE, OVERDUE = "reminder_before", "reminder_due", "reminder_overdue"
+MISSING, DOCX, UNREACHABLE = "reminder_missing", "reminder_docx", "unit_unreachable"
+REMINDER_KINDS = (BEFORE, DUE, OVERDUE, MISSING, DOCX, UNREACHABLE)
+KEY_PREFIX = "remind:"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One day of the schedule. `number` is the working days before the deadline for a
+    `reminder_before`, 0 for `reminder_due`, the 1-based count for a `reminder_overdue`."""
+
+    day: dt.date
+    kind: str
+    number: int = 0
+    escalate: bool = False
+
+
+@dataclass
+class Reminder:
+    """One mail of a slot, ready for the outbox under `key`."""
+
+    unit: str
+    kind: str
+    slot: Slot
+    draft: Draft
+
+    @property
+    def key(self) -> str:
+        return reminder_key(self.unit, self.slot.day)
+
+    def to_json(self) -> dict:
+        """One entry of `intake-bot remind --json`."""
+        return {"unit": self.unit, "kind": self.kind, "to": list(self.draft.to),
+                "cc": list(self.draft.cc), "subject": self.draft.subject,
+                "slot": self.slot.day.isoformat(), "slot_kind": self.slot.kind,
+                "slot_number": self.slot.number, "key": self.key}
+
+
+def reminder_key(unit_id: str, day: dt.date) -> str:
+    return f"{KEY_PREFIX}{unit_id}:{day.isoformat()}"
+
+
+def schedule(campaign: Campaign, calendar: WorkCalendar | None = None) -> list[Slot]:
+    """Every slot of the campaign, in date order, at most one per day (see the module docstring)."""
+    calendar = calendar or WorkCalendar(campaign)
+    policy, deadline = campaign.reminders, campaign.deadline
+    planned = [Slot(calendar.add_working_days(deadline, -n), BEFORE, n)
+               for n in sorted(set(policy.before_days), reverse=True) if n > 0]
+    if policy.on_deadline:
+        planned.append(Slot(calendar.on_or_after(deadline), DUE))
+    for n in range(1, policy.overdue_max + 1):
+        escalate = 0 < policy.escalate_from <= n
+        planned.append(Slot(calendar.add_working_days(deadline, n * policy.overdue_every),
+                            OVERDUE, n, escalate))
+    by_day: dict[dt.date, Slot] = {}
+    for slot in planned:  # planned is in schedule order: a later slot on the same day wins
+        by_day[slot.day] = slot
+    return sorted(by_day.values(), key=lambda s: s.day)
+
+
+def slot_due(campaign: Campaign, now: dt.datetime, calendar: WorkCalendar | None = None) -> Slot | None:
+    """The slot due at `now`: today's, once the reminder time has passed."""
+    local = now.astimezone(campaign.tz)
+    if local.time() < campaign.reminder_time:
+        return None
+    return next((s for s in schedule(campaign, calendar) if s.day == local.date()), None)
+
+
+def due_reminders(campaign: Campaign, progress: list[UnitProgress], now: dt.datetime,
+                  calendar: WorkCalendar | None = None) -> list[Reminder]:
+    """The mail of the slot due at `now`, one per unit that needs one."""
+    calendar = calendar or WorkCalendar(campaign)
+    slot = slot_due(campaign, now, calendar)
+    if slot is None:
+        return []
+    local = now.astimezone(campaign.tz)
+    env = environment(campaign.templates_dir)
+    reminders = []
+    for p in progress:
+        unit = campaign.units.get(p.unit)
+        kind = _kind_for(p, slot, local.date(), campaign)
+        if unit is None or kind is None:
+            continue
+        to = _unit_recipients(unit, p)
+        if not to:
+            kind = UNREACHABLE
+        overdue = calendar.working_days_between(campaign.deadline, local.date())
+        reminders.append(Reminder(p.unit, kind, slot,
+                                  _draft(env, campaign, unit, p, slot, kind, to, local, overdue)))
+    return reminders
+
+
+def _kind_for(p: UnitProgress, slot: Slot, today: dt.date, campaign: Campaign) -> str | None:
+    if p.status == NOT_RECEIVED:
+        return slot.kind
+    if p.last_received_at and p.last_received_at.astimezone(campaign.tz).date() == today:
+        return None
+    return {INCOMPLETE: MISSING, SCANNED_ONLY: DOCX}.get(p.status)
+
+
+def _unit_recipients(unit: Unit, p: UnitProgress) -> list[str]:
+    """The unit's registered addresses, plus the one its last report came from, minus those
+    that bounced."""
+    candidates = [*unit.addresses, *([p.last_sender.lower()] if p.last_sender else [])]
+    bounced = {a.lower() for a in p.bounced}
+    return [a for a in dict.fromkeys(candidates) if a not in bounced]
+
+
+def _draft(env, campaign: Campaign, unit: Unit, p: UnitProgress, slot: Slot, kind: str,
+           to: list[str], local_now: dt.datetime, days_overdue: int) -> Draft:
+    outline = campaign.outline_of(unit.id)
+    context = {
+        "campaign": campaign,
+        "unit": unit,
+        "kind": kind,
+        "slot": slot,
+        "now": local_now,
+        "status": p.status,
+        "days_overdue": days_overdue,
+        "received_at": p.received_at.astimezone(campaign.tz) if p.received_at else None,
+        "version": p.version,
+        "files": [{"filename": d.filename, "version": d.version, "scanned": d.scanned}
+                  for d in p.latest_files],
+        "missing": [{"key": k, "title": outline.title_of(k) if outline else k} for k in p.missing],
+        "bounced": list(p.bounced),
+        "escalated": slot.escalate and bool(unit.leadership),
+    }
+    if kind == UNREACHABLE:
+        to, cc = [campaign.secretary_email], []
+    else:
+        bounced = set(p.bounced)
+        cc = [a for a in unit.leadership if a not in bounced and a not in to] if slot.escalate else []
+    subject = " ".join(render(env, "reminder.subject.j2", context).split())
+    return Draft(kind=kind, to=to, cc=cc, subject=subject,
+                 text=render(env, "reminder.txt.j2", context),
+                 html=render(env, "reminder.html.j2", context), unit=unit.id)
+
+
+def run_reminders(campaign: Campaign, store, outbox, transport, now: dt.datetime,
+                  dry_run: bool = False, data_dir: Path | None = None) -> list[dict]:
+    """One reminder pass: the slot's mail as `intake-bot remind --json` prints it, each entry
+    saying whether its key was already in the outbox before this pass (`already_in_outbox`).
+    Unless `dry_run`, each new mail is queued under its key and the outbox is flushed. With
+    `data_dir`, the pass holds the data dir's pass lock so that it never interleaves with a poll
+    pass (the outbox's flush needs it)."""
+    with _pass_lock(data_dir):
+        reminders = due_reminders(campaign, unit_progress(store, campaign, now), now)
+        report = []
+        for reminder in reminders:
+            if dry_run:
+                known = store.outgoing(reminder.key) is not None
+            else:
+                known = not outbox.queue(reminder.key, reminder.draft, now)
+            report.append({**reminder.to_json(), "already_in_outbox": known})
+        if not dry_run:
+            outbox.flush(transport, now)
+    return report
+
+
+def _pass_lock(data_dir: Path | None):
+    if data_dir is None:
+        return nullcontext()
+    from .lock import pass_lock
+
+    return pass_lock(data_dir)

@@ -1,0 +1,205 @@
+"""Where each unit stands: what it has sent, what its latest report lacks, how late it is.
+
+A unit's *latest report* is the union of its latest text-bearing report document (DOCX, text PDF,
+DOC) and its latest appendix workbook (XLSX), because units often send the appendix as a separate
+workbook beside the Word file, or resend only the part that was missing. A scanned PDF counts
+only while no text-bearing report has come: units often send the Word file together with a signed
+scan, and the scan then adds nothing the Word file lacks.
+
+Status (cli-contract.md `status`):
+    not_received   no readable report document or workbook yet
+    scanned_only   only scanned PDFs: the numbers cannot be read, the plan asks for the Word file
+    incomplete     outline items (or the appendix, outline key PL) missing from the latest report
+    complete       every outline item present (a unit with no outline: any text report)
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from .compose import missing_items
+from .config import Campaign
+from .reader.model import Extraction
+from .store.models import DocumentRow, EventRow, MessageRow
+from .workdays import WorkCalendar
+
+NOT_RECEIVED, INCOMPLETE, SCANNED_ONLY, COMPLETE = "not_received", "incomplete", "scanned_only", "complete"
+STATUSES = (NOT_RECEIVED, INCOMPLETE, SCANNED_ONLY, COMPLETE)
+_EXTRACTION_FIELDS = {f.name for f in dataclasses.fields(Extraction)}
+
+
+@dataclass(frozen=True)
+class ReceivedDocument:
+    """One versioned document of a unit as recorded (byte-identical resends are not versions)."""
+
+    filename: str
+    version: int
+    format: str
+    received_at: dt.datetime
+    sender: str
+    extraction: Extraction | None
+
+    @property
+    def readable(self) -> bool:
+        return self.extraction is not None and self.extraction.readable
+
+    @property
+    def scanned(self) -> bool:
+        return self.readable and self.extraction.scanned
+
+    @property
+    def is_workbook(self) -> bool:
+        return self.format == "xlsx"
+
+
+@dataclass
+class UnitProgress:
+    """One line of the status table. `days_late` counts working days after the deadline up to
+    the first report (or up to now while none has come). `bounced` lists the unit's addresses
+    whose mail came back undelivered and that have not written to us since."""
+
+    unit: str
+    status: str
+    received_at: dt.datetime | None = None
+    last_received_at: dt.datetime | None = None
+    version: int | None = None
+    missing: list[str] = field(default_factory=list)
+    appendix_rows: int = 0
+    reminders_sent: int = 0
+    days_late: int = 0
+    bounced: tuple[str, ...] = ()
+    last_sender: str | None = None
+    latest_files: list[ReceivedDocument] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[tuple[ReceivedDocument, dict]]:
+        """The appendix rows of the latest report, each with the document it was read from."""
+        return [(doc, row) for doc in self.latest_files if doc.extraction for row in doc.extraction.tables]
+
+    @property
+    def warnings(self) -> list[tuple[ReceivedDocument, str]]:
+        """The reader's warnings on the latest report (numbers that do not add up, ...)."""
+        return [(doc, w) for doc in self.latest_files if doc.extraction for w in doc.extraction.warnings]
+
+    def to_json(self) -> dict:
+        """The `units` entry of `intake-bot status --json`."""
+        return {
+            "unit": self.unit, "status": self.status,
+            "received_at": self.received_at.isoformat() if self.received_at else None,
+            "last_received_at": self.last_received_at.isoformat() if self.last_received_at else None,
+            "version": self.version, "missing": list(self.missing),
+            "appendix_rows": self.appendix_rows, "reminders_sent": self.reminders_sent,
+            "days_late": self.days_late, "bounced": list(self.bounced),
+            "files": [{"file": d.filename, "version": d.version, "format": d.format,
+                       "scanned": d.scanned} for d in self.latest_files],
+        }
+
+
+def extraction_from_json(data: dict | None) -> Extraction | None:
+    """The stored extraction JSON back as an Extraction; keys this version does not know are
+    dropped so that an older database still reads."""
+    if not data:
+        return None
+    return Extraction(**{k: v for k, v in data.items() if k in _EXTRACTION_FIELDS})
+
+
+def latest_report(documents: list[ReceivedDocument]) -> list[ReceivedDocument]:
+    """The documents that make up the unit's latest report (see the module docstring)."""
+    readable = sorted((d for d in documents if d.readable), key=lambda d: d.version)
+    text = [d for d in readable if not d.is_workbook and not d.scanned]
+    workbooks = [d for d in readable if d.is_workbook]
+    scans = [d for d in readable if d.scanned]
+    chosen = [text[-1]] if text else [scans[-1]] if scans else []
+    if workbooks:
+        chosen.append(workbooks[-1])
+    return chosen
+
+
+def summarize(campaign: Campaign, calendar: WorkCalendar, unit_id: str,
+              documents: list[ReceivedDocument], now: dt.datetime,
+              reminders_sent: int = 0, bounced: tuple[str, ...] = ()) -> UnitProgress:
+    """A unit's progress from its recorded documents."""
+    today = now.astimezone(campaign.tz).date()
+    latest = latest_report(documents)
+    readable = sorted((d for d in documents if d.readable), key=lambda d: d.received_at)
+    if not latest:
+        return UnitProgress(unit=unit_id, status=NOT_RECEIVED, reminders_sent=reminders_sent,
+                            days_late=calendar.working_days_between(campaign.deadline, today),
+                            bounced=bounced,
+                            version=max((d.version for d in documents), default=None),
+                            last_sender=documents[-1].sender if documents else None)
+    extractions = [d.extraction for d in latest]
+    if all(d.scanned or d.is_workbook for d in latest) and any(d.scanned for d in latest):
+        status, missing = SCANNED_ONLY, []
+    else:
+        missing = missing_items(campaign, unit_id, extractions)
+        # With an outline, a workbook alone misses every text item; without one, any file will do.
+        status = INCOMPLETE if missing else COMPLETE
+    first = readable[0].received_at
+    last = readable[-1]
+    return UnitProgress(
+        unit=unit_id, status=status, received_at=first, last_received_at=last.received_at,
+        version=max(d.version for d in documents), missing=missing,
+        appendix_rows=sum(len(e.tables) for e in extractions), reminders_sent=reminders_sent,
+        days_late=calendar.working_days_between(campaign.deadline, first.astimezone(campaign.tz).date()),
+        bounced=bounced, last_sender=last.sender, latest_files=latest,
+    )
+
+
+def unit_progress(store, campaign: Campaign, now: dt.datetime,
+                  calendar: WorkCalendar | None = None) -> list[UnitProgress]:
+    """Every unit of the campaign, in the campaign file's order, from the store."""
+    calendar = calendar or WorkCalendar(campaign)
+    documents = received_documents(store)
+    bounced = bounced_addresses(store)
+    summaries = store.unit_summary()
+    return [summarize(campaign, calendar, unit_id, documents.get(unit_id, []), now,
+                      reminders_sent=summaries[unit_id].reminders_sent if unit_id in summaries else 0,
+                      bounced=bounced.get(unit_id, ()))
+            for unit_id in campaign.units]
+
+
+def received_documents(store) -> dict[str, list[ReceivedDocument]]:
+    """Each unit's readable documents in the order received. A byte-identical resend carries
+    the version of the file it repeats: it is the same report, sent again."""
+    with store.transaction() as s:
+        rows = s.execute(
+            select(DocumentRow, MessageRow.received_at, MessageRow.sender)
+            .join(MessageRow, DocumentRow.message_row_id == MessageRow.id)
+            .where(DocumentRow.unit.is_not(None), DocumentRow.error.is_(None))
+            .order_by(MessageRow.received_at, DocumentRow.id)).all()
+    versions = {doc.id: doc.version for doc, _, _ in rows}
+    out: dict[str, list[ReceivedDocument]] = {}
+    for doc, received_at, sender in rows:
+        version = doc.version if doc.version is not None else versions.get(doc.duplicate_of)
+        if version is None:
+            continue
+        out.setdefault(doc.unit, []).append(ReceivedDocument(
+            filename=doc.filename, version=version, format=doc.format, received_at=received_at,
+            sender=(sender or "").lower(), extraction=extraction_from_json(doc.extraction)))
+    return out
+
+
+def bounced_addresses(store) -> dict[str, tuple[str, ...]]:
+    """Per unit, the addresses named by `bounce` events (detail `addresses`) from which the unit
+    has not written since the bounce: a unit that writes again from an address has shown it
+    works."""
+    with store.transaction() as s:
+        events = s.scalars(select(EventRow).where(EventRow.kind == "bounce", EventRow.unit.is_not(None))
+                           .order_by(EventRow.at)).all()
+        heard = s.execute(select(MessageRow.sender, func.max(MessageRow.received_at))
+                          .group_by(MessageRow.sender)).all()
+    last_heard = {(sender or "").lower(): at for sender, at in heard}
+    failed: dict[str, dict[str, dt.datetime]] = {}
+    for ev in events:
+        for address in (ev.detail or {}).get("addresses", []):
+            failed.setdefault(ev.unit, {})[str(address).strip().lower()] = ev.at
+    still_failing: dict[str, tuple[str, ...]] = {}
+    for unit, by_address in failed.items():
+        addresses = tuple(a for a, at in by_address.items() if last_heard.get(a) is None or last_heard[a] <= at)
+        if addresses:
+            still_failing[unit] = addresses
+    return still_failing
