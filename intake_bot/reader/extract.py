@@ -1,29 +1,222 @@
-"""File bytes -> Extraction: dispatch to the format reader, then run the analysers.
-(First version: DOCX content only; header, outline and appendix analysers come next.)"""
+"""File bytes -> Extraction: read the file with its format's reader, then run the analysers
+(header, appendix, outline) on the `Content`, and tell which unit of the campaign sent it.
+
+Every step is bounded and guarded: a file that cannot be read at all gives an Extraction with
+`error` / `error_vi` (English for the operator, Vietnamese for the sender); an analyser that fails
+on an odd document adds a warning and leaves its part empty - one bad table never costs the rest
+of the report. Workbooks (an appendix sent as .xlsx) and scans carry no header metadata and no
+outline.
+"""
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from ..config import Campaign
 from ..filetype import sniff
-from .model import Extraction, UnreadableFile
-from .docx import read_docx
+from ..text import collapse, fold
+from ..units import unit_phrases
+from .appendix import read_appendix
+from .header import agency_lines, read_header, scan_header
+from .model import Content, Extraction, Paragraph, Table, UnreadableFile, empty_metadata
+from .outline import find_sections, match_outline, unmatched_sections
+
+# Format -> (module, reader function). Imported when needed, so that a reader that is missing or
+# broken in this installation makes its own files unreadable, not every file.
+_READERS = {"docx": ("docx", "read_docx"), "pdf": ("pdf", "read_pdf"),
+            "xlsx": ("xlsx", "read_xlsx"), "doc": ("doc", "read_doc")}
+_NOT_A_REPORT_VI = "Tệp không phải định dạng báo cáo đọc được (Word, PDF hoặc Excel)."
+_REFUSALS = {
+    "empty": ("the file is empty", "Tệp đính kèm rỗng (0 byte); đề nghị quý cơ quan gửi lại tệp báo cáo."),
+    "corrupt": ("the file is damaged (its format cannot be opened)",
+                "Tệp đính kèm bị hỏng, không mở được; đề nghị quý cơ quan gửi lại tệp báo cáo."),
+    "encrypted": ("the file is password-protected",
+                  "Tệp đính kèm được đặt mật khẩu nên không mở được; đề nghị quý cơ quan gửi lại tệp "
+                  "không đặt mật khẩu."),
+    "xls": ("Excel 97-2003 workbooks (.xls) are not read",
+            "Tệp Excel 97-2003 (.xls) chưa đọc được; đề nghị quý cơ quan gửi lại dưới dạng tệp .xlsx."),
+    "image": ("the file is a picture, not a document",
+              "Tệp đính kèm là ảnh chụp; đề nghị quý cơ quan gửi bản Word (.docx) của báo cáo."),
+}
+_READER_FAILED_VI = "Tệp đính kèm bị lỗi, không đọc được nội dung; đề nghị quý cơ quan gửi lại tệp báo cáo."
+_READER_MISSING_VI = "Hệ thống chưa đọc được loại tệp này; đề nghị quý cơ quan gửi báo cáo dưới dạng tệp Word (.docx)."
+# How much of the text, when the header names no one, may tell the unit.
+_UNIT_TEXT_CHARS = 3000
+# Words that open the name of an industrial zone or cluster: "KCN Yên Mỹ" names a zone, not the
+# district of Yên Mỹ. The name is the run of capitalised words after them.
+_ZONE_WORDS = ("kcn", "ccn", "khu cong nghiep", "cum cong nghiep")
+_NAME_STOPS = frozenset("tren dia ban huyen tinh thi xa thanh pho cua tai va cac da dang".split())
 
 
 def extract_bytes(data: bytes, filename: str, campaign: Campaign, unit_id: str | None = None) -> Extraction:
-    fmt = sniff(data, filename)
-    result = Extraction(file=filename, format=fmt)
+    """Read one report file: metadata, sections and outline check, appendix rows, unit.
+
+    With `unit_id`, that unit's outline is checked; without, the unit is told from the document."""
+    result = Extraction(file=filename, format=sniff(data, filename))
     try:
-        if fmt == "docx":
-            read_docx(data)
-        else:
-            raise UnreadableFile(f"not a readable report format ({fmt})",
-                                 "Tệp không phải định dạng báo cáo đọc được (Word, PDF hoặc Excel).")
+        content = _read(result.format, data, campaign)
     except UnreadableFile as exc:
         result.error, result.error_vi = exc.reason, exc.reason_vi
+        result.unit = unit_id
+        return result
+    result.scanned = content.scanned
+    result.warnings.extend(content.warnings)
+    has_header = not content.scanned and content.format != "xlsx"
+    if has_header:
+        result.metadata = _guarded(result, "header", lambda: read_header(content), empty_metadata())
+    if content.scanned:
+        result.unit = unit_id
+        return result
+    result.unit = unit_id or _guarded(result, "unit", lambda: infer_unit(content, result.metadata, campaign), None)
+    outline = campaign.outline_of(result.unit)
+    if unit_id and unit_id not in campaign.units:
+        result.warnings.append(f"unit {unit_id!r} is not a unit of the campaign: no outline is checked")
+    rows, warnings = _guarded(result, "appendix",
+                              lambda: read_appendix(content, outline.appendix if outline else ()), ([], []))
+    result.tables, result.warnings = rows, result.warnings + warnings
+    if not has_header:
+        return result
+    sections = _guarded(result, "sections", lambda: find_sections(content), [])
+    if outline is None:
+        result.sections, warnings = unmatched_sections(sections)
+        result.warnings.extend(warnings)
+        return result
+    matched = _guarded(result, "outline", lambda: match_outline(sections, outline, bool(rows)), None)
+    if matched is not None:
+        result.sections, present, missing, warnings = matched
+        result.outline = {"id": outline.id, "present": present, "missing": missing}
+        result.warnings.extend(warnings)
     return result
 
 
 def extract_path(path: str | Path, campaign: Campaign, unit_id: str | None = None) -> Extraction:
     path = Path(path)
     return extract_bytes(path.read_bytes(), path.name, campaign, unit_id)
+
+
+def _read(fmt: str, data: bytes, campaign: Campaign) -> Content:
+    """The file's Content from its format's reader; UnreadableFile with a reason otherwise."""
+    if fmt not in _READERS:
+        reason, reason_vi = _REFUSALS.get(fmt, (f"not a report document ({fmt})", _NOT_A_REPORT_VI))
+        raise UnreadableFile(reason, reason_vi)
+    module_name, function_name = _READERS[fmt]
+    try:
+        reader = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
+    except (ImportError, AttributeError) as exc:
+        raise UnreadableFile(f"no reader for .{fmt} files in this installation ({exc})", _READER_MISSING_VI) from None
+    limits = campaign.limits
+    try:
+        if fmt == "docx":
+            return reader(data, max_unpacked_bytes=limits.max_unpacked_bytes)
+        if fmt == "pdf":
+            return reader(data, max_pages=limits.max_pdf_pages)
+        if fmt == "doc":
+            return reader(data, timeout=limits.seconds_per_file)
+        return reader(data)
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # a reader's unexpected failure on a hostile file is still an answer
+        raise UnreadableFile(f"the .{fmt} file cannot be read ({type(exc).__name__}: {exc})",
+                             _READER_FAILED_VI) from None
+
+
+def _guarded(result: Extraction, part: str, step, default):
+    """Run one analyser; a failure becomes a warning and `default`."""
+    try:
+        return step()
+    except Exception as exc:  # an analyser bug on one odd document must not lose the others
+        result.warnings.append(f"could not read the {part} of the document ({type(exc).__name__}: {exc})")
+        return default
+
+
+# ------------------------------------------------------------------ which unit sent it
+
+def infer_unit(content: Content, metadata: dict, campaign: Campaign) -> str | None:
+    """The campaign unit the document comes from, told from the document itself.
+
+    The issuing agency decides when the header names one: a unit's issuer, name or alias in it
+    (or in the parent-agency line above it) gives the unit; an issuer that is no unit of the
+    campaign (a company reporting on its project) gives None, whatever its text mentions. With no
+    issuer (a workbook, a header that could not be read), the title and then the first part of the
+    text are searched, the earliest mention winning; names of industrial zones and clusters
+    ("KCN Yên Mỹ", "CCN Như Quỳnh") are not mentions of a district.
+    """
+    issuer = metadata.get("issuer") if metadata else None
+    if issuer:
+        header = " / ".join(agency_lines(scan_header(content).header_lines))
+        return _first_unit(issuer, campaign) or _first_unit(header, campaign)
+    title = metadata.get("title") if metadata else None
+    if title:
+        unit = _first_unit(_without_zone_names(title), campaign)
+        if unit:
+            return unit
+    return _first_unit(_without_zone_names(_opening_text(content)), campaign)
+
+
+def _first_unit(text: str, campaign: Campaign) -> str | None:
+    """The unit named earliest in `text` (the longer phrase when two start at the same place)."""
+    folded = f" {fold(text)} "
+    best: tuple[int, int, str] | None = None
+    for unit in campaign.units.values():
+        for phrase in unit_phrases(unit):
+            at = folded.find(f" {fold(phrase)} ")
+            if at >= 0:
+                candidate = (at, -len(fold(phrase)), unit.id)
+                best = candidate if best is None or candidate < best else best
+    return best[2] if best else None
+
+
+def _opening_text(content: Content) -> str:
+    """Paragraphs and the one-text rows of tables (titles above a workbook's header), up to
+    _UNIT_TEXT_CHARS characters: data rows of tables name zones and companies, not the sender."""
+    parts: list[str] = []
+    size = 0
+    for block in content.blocks:
+        if isinstance(block, Paragraph):
+            texts = [block.text or ""]
+        elif isinstance(block, Table):
+            texts = [t for row in block.rows for t in _single_text(row)]
+        else:
+            continue
+        for text in texts:
+            text = collapse(text)
+            if text:
+                parts.append(text)
+                size += len(text)
+        if size >= _UNIT_TEXT_CHARS:
+            break
+    return " / ".join(parts)[:_UNIT_TEXT_CHARS]
+
+
+def _single_text(row: list[str]) -> list[str]:
+    texts = {collapse(c or "") for c in row} - {""}
+    return list(texts) if len(texts) == 1 else []
+
+
+def _without_zone_names(text: str) -> str:
+    """`text` with the names after "KCN", "CCN", "Khu công nghiệp", "Cụm công nghiệp" taken out:
+    up to five capitalised words (or numbers, dashes) that are not place-words like "huyện"."""
+    words = collapse(text).split(" ")
+    out: list[str] = []
+    n = 0
+    while n < len(words):
+        out.append(words[n])
+        for size in (3, 1):
+            if fold(" ".join(words[n:n + size])) in _ZONE_WORDS and len(words[n:n + size]) == size:
+                out.extend(words[n + 1:n + size])
+                n += size
+                skipped = 0
+                while n < len(words) and skipped < 5 and _name_word(words[n]):
+                    n += 1
+                    skipped += 1
+                break
+        else:
+            n += 1
+    return " ".join(out)
+
+
+def _name_word(word: str) -> bool:
+    folded = fold(word)
+    if folded in _NAME_STOPS:
+        return False
+    return word[:1].isupper() or word[:1].isdigit() or word in ("-", "–")

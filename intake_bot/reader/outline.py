@@ -1,0 +1,423 @@
+"""Headings of a report -> sections, and sections -> the keys of the campaign's outline.
+
+A unit's report rarely copies the outline: headings may use Word heading styles or be plain bold
+paragraphs, be upper case, be numbered "I.", "1.", "2.1.", "a)", "A." or "PHẦN THỨ NHẤT", be
+renumbered because an item was left out, be reworded ("KIẾN NGHỊ, ĐỀ XUẤT"), or come with extra
+sections the outline does not ask for. So a heading is matched to an outline item by its wording
+first (diacritic-insensitive token overlap, weighted so that words every item shares count little),
+and its number and place in the document (under which parent, at which depth) only break ties.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from ..config import Outline, OutlineItem
+from ..text import collapse, fold
+from .header import body_start, is_signature_line, is_upper
+from .model import Content, Paragraph, Table
+
+# A heading is short; a numbered paragraph longer than this is body text ("1. Năm 2023, ...").
+_MAX_HEADING = 300
+_MAX_PLAIN_HEADING = 200
+# Scores: a heading takes an outline key when its score reaches MATCH; a heading that is only
+# numbered (not bold, styled or upper case) must reach TENTATIVE_MATCH, since it may be a list item.
+MATCH = 0.55
+TENTATIVE_MATCH = 0.72
+_DEPTH_PENALTY = 0.08
+_PATH_BONUS = 0.08
+_NUMBER_BONUS = 0.03
+_PARENT_BONUS = 0.05
+_PARENT_PENALTY = 0.25
+_APPENDIX = "phu luc"
+# Words that carry no meaning for matching, folded.
+_STOPWORDS = frozenset("va cac cua theo tai tren ve da cho trong voi nhung mot so la duoc de".split())
+
+_ROMAN = re.compile(r"^([IVXLC]+)\s*[.):/\-–]\s*(?=\S)")
+_MULTI = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?\s*[):\-–]?\s*(?=\S)")
+_DECIMAL = re.compile(r"^(\d{1,2})\s*[.):/\-–]\s*(?=\S)")
+_UPPER_LETTER = re.compile(r"^([A-H])\s*[.):\-–]\s+(?=\S)")
+_LOWER_LETTER = re.compile(r"^([a-hđ])\s*[.)]\s+(?=\S)")
+_ORDINALS = {"nhat": 1, "mot": 1, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7}
+
+
+def roman_value(text: str) -> int | None:
+    """I..XXX -> 1..30; anything else None."""
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+    if not text or any(c not in values for c in text):
+        return None
+    total = 0
+    for n, ch in enumerate(text):
+        value = values[ch]
+        total += -value if n + 1 < len(text) and values[text[n + 1]] > value else value
+    return total if 0 < total <= 30 else None
+
+
+@dataclass
+class Numbering:
+    """The printed number of a heading: its style ("roman", "decimal", "multi", "upper", "lower",
+    "part") and value ((2,) for "II." or "2.", (2, 1) for "2.1.")."""
+
+    style: str
+    value: tuple[int, ...]
+    label: str
+
+
+def numbering(text: str) -> tuple[Numbering | None, str]:
+    """The heading's number and the words after it."""
+    text = collapse(text)
+    part = _part_number(text)
+    if part is not None:
+        return part
+    for style, pattern in (("multi", _MULTI), ("roman", _ROMAN), ("decimal", _DECIMAL),
+                           ("upper", _UPPER_LETTER), ("lower", _LOWER_LETTER)):
+        match = pattern.match(text)
+        if not match:
+            continue
+        label = match.group(1)
+        if style == "roman":
+            value = roman_value(label)
+            if value is None:
+                continue
+            values = (value,)
+        elif style in ("multi", "decimal"):
+            values = tuple(int(p) for p in label.split("."))
+        else:
+            values = ("abcdđefgh".index(label.lower()) + 1,)
+        return Numbering(style, values, label), text[match.end():].strip()
+    return None, text
+
+
+def _part_number(text: str) -> tuple[Numbering, str] | None:
+    """"PHẦN THỨ NHẤT: ...", "Phần I. ...", "CHƯƠNG 2 ...", "MỤC III ..."."""
+    folded = fold(text).split()
+    if len(folded) < 2 or folded[0] not in ("phan", "chuong", "muc"):
+        return None
+    at = 2 if folded[1] == "thu" and len(folded) > 2 else 1
+    word = folded[at]
+    value = _ORDINALS.get(word) or roman_value(word.upper()) or (int(word) if word.isdigit() else None)
+    if not value:
+        return None
+    words = text.split()
+    return Numbering("part", (value,), " ".join(words[:at + 1])), " ".join(words[at + 1:]).lstrip(" .:-–")
+
+
+@dataclass
+class _Heading:
+    index: int                 # block index
+    text: str
+    rest: str                  # the words after the number
+    number: Numbering | None
+    style_level: int | None
+    tentative: bool
+    level: int = 1
+    parent: int | None = None  # position of the parent heading in the list
+    depth: int = 1
+    path: tuple[int, ...] | None = None
+    text_chars: int = 0
+
+
+def _candidate(block: Paragraph) -> _Heading | None:
+    """Whether a paragraph is a heading, and how sure we are (see the module docstring)."""
+    text = collapse(block.text or "")
+    if not text or text[0] in "-+*•–" or len(text) > _MAX_HEADING:
+        return None
+    number, rest = numbering(text)
+    if not rest or not any(c.isalpha() for c in rest):
+        return None
+    upper = is_upper(rest)
+    if block.style_level is not None:
+        return _Heading(0, text, rest, number, block.style_level, False)
+    if fold(text).startswith(_APPENDIX) and len(text) <= _MAX_PLAIN_HEADING:
+        return _Heading(0, text, rest, number, None, False)
+    if number is not None:
+        if block.bold or upper or number.style in ("roman", "part") and len(text) <= _MAX_PLAIN_HEADING:
+            return _Heading(0, text, rest, number, None, False)
+        if len(text) <= _MAX_PLAIN_HEADING and not text.endswith((";", ",")):
+            return _Heading(0, text, rest, number, None, True)
+        return None
+    if len(text) > _MAX_PLAIN_HEADING or text.endswith((":", ";", ",")):
+        return None
+    if block.bold:
+        return _Heading(0, text, rest, None, None, False)
+    if upper and len(text) <= 120:
+        return _Heading(0, text, rest, None, None, True)
+    return None
+
+
+def _continues(heading: _Heading, block: Paragraph, previous: Paragraph) -> bool:
+    """A numbered heading broken over two lines (PDF) or paragraphs: the next paragraph, in the
+    same face and unnumbered, finishes it."""
+    text = collapse(block.text or "")
+    if not text or heading.number is None or block.style_level is not None:
+        return False
+    if block.bold != previous.bold or numbering(text)[0] is not None or heading.text.endswith((".", ":")):
+        return False
+    if len(heading.text) + len(text) > _MAX_HEADING:
+        return False
+    return text[0].islower() or block.page is not None
+
+
+def _scan(content: Content, start: int) -> list[_Heading]:
+    """Headings in document order from block `start` on, with the body text under each counted."""
+    headings: list[_Heading] = []
+    in_signature = in_appendix = False
+    previous: Paragraph | None = None
+    for index, block in enumerate(content.blocks[start:], start):
+        if isinstance(block, Table):
+            if headings:
+                headings[-1].text_chars += sum(len(collapse(c or "")) for row in block.rows for c in row)
+            previous = None
+            continue
+        text = collapse(block.text or "")
+        last = headings[-1] if headings else None
+        if last is not None and previous is not None and last.index == index - 1 and _continues(last, block, previous):
+            last.text, last.rest, last.index = f"{last.text} {text}", f"{last.rest} {text}", index
+            previous = block
+            continue
+        previous = block
+        if text and is_signature_line(re.split(r"\t| {3,}", block.text.strip())[-1]):
+            in_signature = True
+        heading = _candidate(block)
+        if heading is not None and fold(text).startswith(_APPENDIX):
+            in_appendix, in_signature = True, False
+        elif in_appendix or in_signature:
+            heading = None
+        if heading is None:
+            if last is not None:
+                last.text_chars += len(text)
+            continue
+        heading.index = index
+        headings.append(heading)
+    return headings
+
+
+def _style_of(heading: _Heading) -> str:
+    if fold(heading.text).startswith(_APPENDIX):
+        return "appendix"
+    if heading.number is not None:
+        return heading.number.style
+    if heading.style_level is not None:
+        return f"style{heading.style_level}"
+    return "plain-upper" if is_upper(heading.rest) else "plain"
+
+
+def _levels(headings: list[_Heading]) -> None:
+    """Depth of each heading from the nesting of numbering styles: the first style met is the top
+    level, a new style goes one level down, a style met before closes the levels under it. A
+    heading style (Heading 1/2/3) gives the level directly; "PHỤ LỤC" and "PHẦN ..." start over."""
+    stack: list[tuple[str, int]] = []   # (style, position of the heading)
+    for n, heading in enumerate(headings):
+        style = _style_of(heading)
+        if style in ("appendix", "part"):
+            stack = []
+        styles = [s for s, _ in stack]
+        if style in styles:
+            stack = stack[:styles.index(style)]
+        elif heading.style_level is not None:
+            stack = [(s, p) for s, p in stack
+                     if headings[p].style_level is None or headings[p].style_level < heading.style_level]
+        heading.parent = stack[-1][1] if stack else None
+        stack.append((style, n))
+        heading.level = heading.style_level or len(stack)
+        heading.depth = 1 + sum(1 for s, _ in stack[:-1] if s != "part")
+        heading.path = _path(heading, headings)
+
+
+def _path(heading: _Heading, headings: list[_Heading]) -> tuple[int, ...] | None:
+    """The outline position its numbering claims: "2.1." under "II." is (2, 2, 1); a part
+    ("PHẦN THỨ HAI") is not a level of the outline."""
+    if heading.number is None or heading.number.style in ("part", "upper"):
+        return None
+    above = heading.parent
+    if heading.number.style == "multi":
+        while above is not None and headings[above].number is not None \
+                and headings[above].number.style in ("decimal", "multi", "lower"):
+            above = headings[above].parent
+    if above is None or headings[above].number is None or headings[above].number.style == "part":
+        return heading.number.value
+    base = headings[above].path
+    return None if base is None else base + heading.number.value
+
+
+def find_sections(content: Content) -> list[dict]:
+    """Every heading after the title block, in order: key (None here), heading, level, text_chars,
+    and what `match_outline` needs to place it (tentative, parent, depth, path, number, words).
+
+    Headings are paragraphs with a heading style; numbered ("I.", "1.", "2.1.", "a)", "A.",
+    "PHẦN THỨ NHẤT") short paragraphs in bold or upper case, or numbered with a Roman numeral;
+    short bold paragraphs; "PHỤ LỤC". A numbered paragraph in plain face, or an upper-case one
+    without number, is `tentative`: `match_outline` keeps it only if its wording matches an
+    outline item closely. Paragraphs of the signature block and those after the "PHỤ LỤC" heading
+    (the appendix's own titles) are not sections; neither is anything inside a table.
+    """
+    headings = _scan(content, body_start(content))
+    _levels(headings)
+    return [{
+        "key": None, "heading": heading.text, "level": heading.level, "text_chars": heading.text_chars,
+        "tentative": heading.tentative, "parent": heading.parent, "depth": heading.depth,
+        "path": heading.path, "number": heading.number.value[-1] if heading.number else None,
+        "words": heading.rest,
+    } for heading in headings]
+
+
+# ------------------------------------------------------------------ matching to the outline
+
+def _tokens(text: str) -> set[str]:
+    return set(fold(text).split())
+
+
+def _key_path(key: str) -> tuple[int, ...] | None:
+    parts = []
+    for part in key.split("."):
+        value = roman_value(part) if not part.isdigit() else int(part)
+        if value is None:
+            return None
+        parts.append(value)
+    return tuple(parts)
+
+
+def is_appendix_item(item: OutlineItem) -> bool:
+    """The outline's appendix item (key PL): present when appendix rows were read, not by wording."""
+    return item.key.upper() == "PL" or fold(item.title).startswith(_APPENDIX)
+
+
+@dataclass
+class _Vocabulary:
+    """Token weights for one outline: a word that many items share ("kết quả thực hiện") tells
+    little; a word only one item has ("tham mưu", "kiến nghị") tells a lot."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+    unknown: float = 1.0
+
+    @classmethod
+    def of(cls, items: list[OutlineItem]) -> "_Vocabulary":
+        counts: dict[str, int] = {}
+        for item in items:
+            for token in set().union(*(_tokens(t) for t in (item.title, *item.aliases))):
+                counts[token] = counts.get(token, 0) + 1
+        n = max(len(items), 1)
+        weights = {t: (0.2 if t in _STOPWORDS else math.log(1 + n / c)) for t, c in counts.items()}
+        return cls(weights, unknown=math.log(1 + n) / 2)
+
+    def weight(self, tokens: set[str]) -> float:
+        return sum(0.2 if t in _STOPWORDS else self.weights.get(t, self.unknown) for t in tokens)
+
+
+def similarity(words: str, item: OutlineItem, vocabulary: _Vocabulary) -> float:
+    """Weighted overlap (Dice) of the heading's words with the item's title or an alias, the best
+    of them; 1.0 for the same words in any order, case or diacritics."""
+    heading = _tokens(words)
+    if not heading:
+        return 0.0
+    best = 0.0
+    for variant in (item.title, *item.aliases):
+        tokens = _tokens(variant)
+        total = vocabulary.weight(heading) + vocabulary.weight(tokens)
+        if total:
+            best = max(best, 2 * vocabulary.weight(heading & tokens) / total)
+    return best
+
+
+def _parent_key(key: str) -> str | None:
+    return key.rsplit(".", 1)[0] if "." in key else None
+
+
+def _keyed_ancestor(n: int, sections: list[dict], keys: dict[int, str]) -> str | None:
+    above = sections[n]["parent"]
+    while above is not None:
+        if above in keys:
+            return keys[above]
+        above = sections[above]["parent"]
+    return None
+
+
+def _score(n: int, section: dict, item: OutlineItem, base: float, sections: list[dict],
+           keys: dict[int, str], strict_depth: bool) -> float:
+    """Wording first; number, depth and parent only move the score a little."""
+    depth = len(item.key.split("."))
+    if strict_depth and section["depth"] != depth:
+        return 0.0
+    score = base - _DEPTH_PENALTY * min(abs(section["depth"] - depth), 2)
+    path = _key_path(item.key)
+    if path is not None and section["path"] == path:
+        score += _PATH_BONUS
+    elif path is not None and section["number"] == path[-1]:
+        score += _NUMBER_BONUS
+    ancestor = _keyed_ancestor(n, sections, keys)
+    if ancestor is not None:
+        if item.key.startswith(ancestor + "."):
+            score += _PARENT_BONUS
+        elif _parent_key(item.key) != _parent_key(ancestor) or depth > 1:
+            score -= _PARENT_PENALTY
+    return score
+
+
+def _assign(sections: list[dict], items: list[OutlineItem], base: dict, keys: dict[int, str],
+            strict_depth: bool, depth: int | None = None) -> None:
+    """Greedy best-first: the highest-scoring (section, item) pair is fixed first; each key and
+    each section is used once."""
+    pairs = []
+    for n, section in enumerate(sections):
+        if n in keys or (depth is not None and section["depth"] != depth):
+            continue
+        for item in items:
+            if item.key in keys.values():
+                continue
+            score = _score(n, section, item, base[n, item.key], sections, keys, strict_depth)
+            if score >= (TENTATIVE_MATCH if section["tentative"] else MATCH):
+                pairs.append((score, -n, item.key))
+    for score, neg_n, key in sorted(pairs, reverse=True):
+        if -neg_n not in keys and key not in keys.values():
+            keys[-neg_n] = key
+
+
+def match_outline(sections: list[dict], outline: Outline, has_appendix_rows: bool):
+    """-> (sections with keys, present keys, missing keys, warnings).
+
+    Headings are placed level by level - top-level headings on top-level items first, then their
+    children on items under them - and what is left is matched across levels, so that a report
+    whose levels differ from the outline's still finds its items. The appendix item is present when
+    at least one appendix row was read from this file; a "PHỤ LỤC" heading takes its key then.
+    `present` is in outline order; `present` + `missing` are the outline's keys.
+    """
+    items = [item for item in outline.items if not is_appendix_item(item)]
+    appendix = next((item for item in outline.items if is_appendix_item(item)), None)
+    vocabulary = _Vocabulary.of(items)
+    base = {(n, item.key): similarity(s["words"], item, vocabulary)
+            for n, s in enumerate(sections) for item in items}
+    keys: dict[int, str] = {}
+    for depth in sorted({len(item.key.split(".")) for item in items}):
+        _assign(sections, items, base, keys, strict_depth=True, depth=depth)
+    _assign(sections, items, base, keys, strict_depth=False)
+    if appendix is not None and has_appendix_rows:
+        for n, section in enumerate(sections):
+            if n not in keys and fold(section["heading"]).startswith(_APPENDIX):
+                keys[n] = appendix.key
+                break
+    found = set(keys.values()) | ({appendix.key} if appendix is not None and has_appendix_rows else set())
+    present = [key for key in outline.keys() if key in found]
+    missing = [key for key in outline.keys() if key not in found]
+    kept = [n for n, s in enumerate(sections) if not s["tentative"] or n in keys]
+    out = [{"key": keys.get(n), "heading": sections[n]["heading"], "level": sections[n]["level"],
+            "text_chars": sections[n]["text_chars"]} for n in kept]
+    return out, present, missing, empty_section_warnings(out)
+
+
+def unmatched_sections(sections: list[dict]) -> tuple[list[dict], list[str]]:
+    """Sections of a document that no outline applies to: keys None, tentative headings left
+    out (nothing confirms them), and the warnings for headings with nothing under them."""
+    out = [{"key": None, "heading": s["heading"], "level": s["level"], "text_chars": s["text_chars"]}
+           for s in sections if not s["tentative"]]
+    return out, empty_section_warnings(out)
+
+
+def empty_section_warnings(sections: list[dict]) -> list[str]:
+    """A heading with nothing under it: no text before the next heading, which is not its child."""
+    warnings = []
+    for n, section in enumerate(sections):
+        following = sections[n + 1] if n + 1 < len(sections) else None
+        if section["text_chars"] == 0 and (following is None or following["level"] <= section["level"]):
+            warnings.append(f"Mục «{section['heading']}» không có nội dung.")
+    return warnings
