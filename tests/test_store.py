@@ -1,0 +1,272 @@
+"""The store on a real SQLite file and on the local PostgreSQL (a fresh schema per test)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import stat
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from intake_bot.store import db as dbmodule
+from intake_bot.store.archive import Archive, sha256_of
+from intake_bot.store.db import NewDocument, NewEvent, NewMessage, NewOutgoing, Store
+from intake_bot.store.models import DocumentRow, SourceAlias
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ICT = dt.timezone(dt.timedelta(hours=7))
+NOW = dt.datetime(2024, 5, 9, 10, 0, tzinfo=ICT)
+
+
+def _postgres_schema_url():
+    """A URL whose connections use a new, empty schema; and a function that drops it."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3,
+                                autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not reachable: {exc}")
+    schema = f"t_{secrets.token_hex(6)}"
+    admin.execute(f"CREATE SCHEMA {schema}")
+
+    def drop():
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
+
+    return f"{PG_SERVER}?options=-csearch_path%3D{schema}", drop
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request, tmp_path, monkeypatch):
+    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
+    if request.param == "sqlite":
+        s = Store(tmp_path / "data")
+        yield s
+        s.close()
+        return
+    url, drop = _postgres_schema_url()
+    s = Store(tmp_path / "data", url=url)
+    yield s
+    s.close()
+    drop()
+
+
+def message(key: str, **fields) -> NewMessage:
+    values = dict(source_key=key, raw_sha256=sha256_of(key.encode()), message_id=f"<{key}@example.vn>",
+                  sender="vanphong@vanlam.hungyen.gov.vn", subject="Báo cáo giám sát", received_at=NOW,
+                  category="report", action="acknowledge", unit="ubnd-van-lam")
+    values.update(fields)
+    return NewMessage(**values)
+
+
+def document(store: Store, data: bytes, unit: str | None, plan, name="BC.docx", fmt="docx") -> NewDocument:
+    return NewDocument(sha256=store.archive.put(data), filename=name, unit=unit, version=plan.version,
+                       duplicate_of=plan.duplicate_of, extraction={"file": name}, format=fmt, size=len(data))
+
+
+def outgoing(key: str, to: str = "vanphong@vanlam.hungyen.gov.vn", **fields) -> NewOutgoing:
+    values = dict(key=key, kind="acknowledge", to=[to], subject="Xác nhận đã nhận báo cáo",
+                  text="Kính gửi ...", message_id=f"<{secrets.token_hex(8)}@bot>", unit="ubnd-van-lam")
+    values.update(fields)
+    return NewOutgoing(**values)
+
+
+def record_files(store: Store, key: str, unit: str, files: list[tuple[bytes, str, str]], at=NOW) -> int:
+    """Record a message of `unit` carrying (data, filename, format) files, versions planned."""
+    shas = [sha256_of(data) for data, _, _ in files]
+    plans = store.plan_versions(unit, shas)
+    docs = [document(store, data, unit, plan, name, fmt) for (data, name, fmt), plan in zip(files, plans)]
+    store.archive.put(key.encode())  # the "raw message" of message(key)
+    return store.record(message(key, unit=unit, received_at=at), docs, [], [], at)
+
+
+def test_record_keeps_everything_in_one_transaction(store):
+    plan = store.plan_versions("ubnd-van-lam", [sha256_of(b"report v1")])
+    row_id = store.record(
+        message("m1", sent_date=NOW - dt.timedelta(hours=1), reasons=["sender registered"], problems=[],
+                decision={"category": "report"}),
+        [document(store, b"report v1", "ubnd-van-lam", plan[0])],
+        [outgoing("ack:<m1@example.vn>")],
+        [NewEvent("limit", {"what": "attachment too large"}, unit="ubnd-van-lam")], NOW)
+    assert store.is_recorded("m1") and not store.is_recorded("m2")
+    [m] = store.messages()
+    assert (m.id, m.unit, m.reasons, m.decision) == (row_id, "ubnd-van-lam", ["sender registered"], {"category": "report"})
+    assert m.received_at == NOW and m.received_at.tzinfo is not None
+    assert m.sent_date == NOW - dt.timedelta(hours=1)
+    [d] = store.documents(row_id)
+    assert (d.version, d.duplicate_of, d.extraction) == (1, None, {"file": "BC.docx"})
+    row = store.outgoing("ack:<m1@example.vn>")
+    assert (row.state, row.attempts, row.message_row_id, row.recipient) == ("queued", 0, row_id, "vanphong@vanlam.hungyen.gov.vn")
+    assert [e.kind for e in store.events(NOW - dt.timedelta(days=1))] == ["limit"]
+
+    # The same source key again: the whole second record is refused, nothing of it stays.
+    with pytest.raises(IntegrityError):
+        store.record(message("m1", message_id="<other@x>"), [], [outgoing("ack:<other@x>")],
+                     [NewEvent("error", {})], NOW)
+    assert len(store.messages()) == 1 and store.outgoing("ack:<other@x>") is None
+    assert len(store.events(NOW - dt.timedelta(days=1))) == 1
+
+
+def test_versions_duplicates_and_their_constraint(store):
+    record_files(store, "m1", "ubnd-van-lam", [(b"docx v1", "BC.docx", "docx"), (b"xlsx v1", "PL.xlsx", "xlsx")])
+    record_files(store, "m2", "ubnd-yen-my", [(b"docx v1", "BC.docx", "docx")])  # same bytes, other unit
+    # A resend: the same docx again and a corrected workbook.
+    record_files(store, "m3", "ubnd-van-lam", [(b"docx v1", "BC (1).docx", "docx"), (b"xlsx v2", "PL.xlsx", "xlsx")])
+    docs = store.documents()
+    assert [(d.unit, d.version) for d in docs] == [
+        ("ubnd-van-lam", 1), ("ubnd-van-lam", 2), ("ubnd-yen-my", 1), ("ubnd-van-lam", None), ("ubnd-van-lam", 3)]
+    assert docs[3].duplicate_of == docs[0].id
+    plan = store.plan_versions("ubnd-van-lam", [sha256_of(b"docx v1"), sha256_of(b"new")])
+    assert (plan[0].duplicate_of, plan[0].duplicate_of_filename, plan[1].version) == (docs[0].id, "BC.docx", 4)
+    assert store.consistency_check() == []
+
+    summary = store.unit_summary()
+    assert (summary["ubnd-van-lam"].version, summary["ubnd-van-lam"].documents, summary["ubnd-van-lam"].messages) == (3, 3, 2)
+    assert summary["ubnd-yen-my"].version == 1
+
+    # Two documents can never claim the same version of a unit.
+    with pytest.raises(IntegrityError):
+        store.record(message("m4"), [NewDocument(sha256_of(b"x"), "x.docx", "ubnd-van-lam", 3, None, None)], [], [], NOW)
+
+
+def test_latest_documents_per_role(store):
+    later = NOW + dt.timedelta(days=1)
+    record_files(store, "m1", "ubnd-van-lam", [(b"report v1", "BC.docx", "docx"), (b"report v1 pdf", "BC.pdf", "pdf")])
+    record_files(store, "m2", "ubnd-van-lam", [(b"appendix", "PL.xlsx", "xlsx")], at=later)
+    latest = store.latest_documents_by_unit()
+    assert sorted(d.filename for d in latest["ubnd-van-lam"]) == ["BC.docx", "BC.pdf", "PL.xlsx"]
+    # A corrected report replaces both earlier report files; the appendix stays.
+    record_files(store, "m3", "ubnd-van-lam", [(b"report v2", "BC-sua.docx", "docx")], at=later + dt.timedelta(hours=1))
+    latest = store.latest_documents_by_unit()
+    assert sorted(d.filename for d in latest["ubnd-van-lam"]) == ["BC-sua.docx", "PL.xlsx"]
+    assert {d.version for d in latest["ubnd-van-lam"]} == {3, 4}
+
+
+def test_outbox_rows_are_once_only_and_counted(store):
+    with store.transaction() as s:
+        assert store.queue_outgoing(s, outgoing("remind:ubnd-van-lam:2024-05-07", kind="reminder_before"), NOW)
+        assert not store.queue_outgoing(s, outgoing("remind:ubnd-van-lam:2024-05-07", subject="other"), NOW)
+    assert store.outgoing("remind:ubnd-van-lam:2024-05-07").subject == "Xác nhận đã nhận báo cáo"
+    assert store.outbox_counts() == {"queued": 1, "sending": 0, "sent": 0, "failed": 0, "unknown": 0}
+
+    row_id = store.record(message("m1"), [], [outgoing("ack:1", to="VanPhong@VanLam.hungyen.gov.vn")], [], NOW)
+    store.record(message("m2"), [], [outgoing("ack:2")], [], NOW + dt.timedelta(hours=2))
+    # The reminder is not a reply; the two acknowledgements are, whatever the address's case.
+    assert store.acks_sent_to("vanphong@vanlam.hungyen.gov.vn", NOW) == 2
+    assert store.acks_sent_to("vanphong@vanlam.hungyen.gov.vn", NOW + dt.timedelta(hours=1)) == 1
+    assert store.unit_of_recipient("VANPHONG@vanlam.hungyen.gov.vn") == "ubnd-van-lam"
+    assert store.outgoing("ack:1").message_row_id == row_id
+
+    ack = store.outgoing("ack:1")
+    store.begin_sending(ack.id)
+    store.set_outgoing_state(ack.id, "sent", sent_at=NOW)
+    reminder = store.outgoing("remind:ubnd-van-lam:2024-05-07")
+    store.begin_sending(reminder.id)
+    store.set_outgoing_state(reminder.id, "sent", sent_at=NOW)
+    assert store.outgoing("ack:1").attempts == 1 and store.outgoing("ack:1").sent_at == NOW
+    assert store.outbox_counts()["sent"] == 2
+    assert store.unit_summary()["ubnd-van-lam"].reminders_sent == 1
+    assert [r.key for r in store.due_outgoing(NOW + dt.timedelta(hours=3))] == ["ack:2"]
+    assert store.due_outgoing(NOW) == []  # ack:2 was queued later than NOW
+
+
+def test_views_for_status(store):
+    store.record(message("m1", category="unmatched", action="review", unit=None, review_state="open",
+                         reasons=["no unit named"]), [], [], [], NOW)
+    store.record(message("m2"), [], [], [], NOW)
+    store.record(message("m3", category="auto_reply", action="ignore"), [], [], [], NOW)
+    assert store.counts_by_category() == {"unmatched": 1, "report": 1, "auto_reply": 1}
+    [item] = store.review_queue()
+    assert (item.source_key, item.category, item.reasons) == ("m1", "unmatched", ["no unit named"])
+    store.add_event("bounce", {"address": "ubnd.anthii@hungyen.gov.vn"}, NOW, unit="ubnd-an-thi")
+    assert [e.unit for e in store.events(NOW, kinds=("bounce",))] == ["ubnd-an-thi"]
+    assert store.events(NOW, kinds=("error",)) == []
+
+
+def test_same_message_under_a_new_key(store):
+    row_id = store.record(message("imap:INBOX:1:7"), [], [], [], NOW)
+    sha = sha256_of(b"imap:INBOX:1:7")
+    assert store.find_by_message_id_and_hash("<imap:INBOX:1:7@example.vn>", sha) == row_id
+    assert store.find_by_message_id_and_hash("<imap:INBOX:1:7@example.vn>", sha256_of(b"edited")) is None
+    assert store.find_by_message_id_and_hash(None, sha) is None
+    store.add_alias("imap:INBOX:2:7", row_id, NOW)
+    assert store.is_recorded("imap:INBOX:2:7")
+    assert len(store.messages()) == 1
+
+
+def test_consistency_check_finds_damage(store):
+    record_files(store, "m1", "ubnd-van-lam", [(b"docx v1", "BC.docx", "docx")])
+    record_files(store, "m2", "ubnd-van-lam", [(b"docx v2", "BC.docx", "docx")])
+    assert store.consistency_check() == []
+    store.archive.path(sha256_of(b"docx v1")).write_bytes(b"tampered")
+    store.archive.path(sha256_of(b"docx v2")).unlink()
+    with store.transaction() as s:
+        s.add(DocumentRow(message_row_id=1, sha256=sha256_of(b"m1"), filename="x", unit="ubnd-van-lam", version=5))
+        s.add(SourceAlias(source_key="m2", message_row_id=1, seen_at=NOW))
+    problems = store.consistency_check()
+    assert any("BC.docx" in p and "damaged" in p for p in problems)
+    assert sum("missing or damaged" in p and "document" in p for p in problems) == 2
+    assert "source key m2 is recorded 2 times" in problems
+    assert "unit ubnd-van-lam: versions [1, 2, 5] do not run 1..3" in problems
+    assert sum("missing or damaged" in p and "document" in p for p in store.consistency_check(verify_hashes=False)) == 1
+
+
+def test_reopening_upgrades_once(store, tmp_path, monkeypatch):
+    store.record(message("m1"), [], [], [], NOW)
+    assert store.schema_version == 1
+    ran = []
+
+    def add_note_column(conn):
+        ran.append(1)
+        conn.execute(text("ALTER TABLE events ADD COLUMN note TEXT"))
+
+    monkeypatch.setattr(dbmodule, "UPGRADES", (*dbmodule.UPGRADES, (2, add_note_column)))
+    again = Store(store.data_dir, url=store.url)
+    assert (again.schema_version, ran, len(again.messages())) == (2, [1], 1)
+    again.close()
+    third = Store(store.data_dir, url=store.url)
+    assert (third.schema_version, ran) == (2, [1])
+    third.close()
+
+
+def test_sqlite_settings_and_private_files(tmp_path, monkeypatch):
+    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
+    store = Store(tmp_path / "data")
+    store.archive.put(b"a message")
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == dbmodule.SQLITE_BUSY_TIMEOUT_MS
+    with pytest.raises(IntegrityError):  # foreign keys are enforced
+        store.record(message("m1"), [NewDocument("a" * 64, "x", None, None, 999, None)], [], [], NOW)
+    store.close()
+    data = tmp_path / "data"
+    for path in [data, *data.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+
+
+def test_database_url_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    store = Store(tmp_path / "data")
+    store.record(message("m1"), [], [], [], NOW)
+    store.close()
+    assert (tmp_path / "elsewhere.db").exists() and not (tmp_path / "data" / "intake.db").exists()
+
+
+def test_archive_is_content_addressed_and_atomic(tmp_path):
+    archive = Archive(tmp_path / "archive")
+    sha = archive.put("Báo cáo".encode())
+    assert archive.put("Báo cáo".encode()) == sha == sha256_of("Báo cáo".encode())
+    assert archive.path(sha) == tmp_path / "archive" / sha[:2] / sha[2:4] / sha
+    assert archive.get(sha) == "Báo cáo".encode() and archive.verify(sha)
+    assert not any(p.name.startswith(".tmp-") for p in (tmp_path / "archive").rglob("*"))
+    for hostile in ("../../etc/passwd", "A" * 64, sha[:63]):
+        with pytest.raises(ValueError):
+            archive.path(hostile)
+    archive.path(sha).write_bytes(b"changed on disk")
+    assert not archive.verify(sha) and archive.contains(sha)
+    assert not archive.verify("0" * 64)
+    assert os.listdir(tmp_path / "archive") == [sha[:2]]
