@@ -32,6 +32,9 @@ from .model import Content, Paragraph, Table, empty_metadata
 _HEADER_BLOCKS = 40
 _TITLE_MAX_LINES = 6
 _TITLE_MAX_CHARS = 600
+_MAX_AGENCY_LINE = 100
+# How many lines under the last role line may stand between it and the signer's name.
+_SIGNATURE_WINDOW = 12
 
 # Document types of Nghị định 30/2020 (Phụ lục III), folded.
 DOCUMENT_TYPES = frozenset(fold(t) for t in (
@@ -41,6 +44,7 @@ DOCUMENT_TYPES = frozenset(fold(t) for t in (
     "BẢN GHI NHỚ", "BẢN THỎA THUẬN", "HỢP ĐỒNG", "PHIẾU GỬI", "PHIẾU CHUYỂN", "THƯ CÔNG",
 ))
 _MOTTO = re.compile(r"cong\s+hoa\s+xa\s+hoi\s+chu\s+nghia\s+viet\s+nam|doc\s+lap\s+tu\s+do\s+hanh\s+phuc")
+_MOTTO_TEXTS = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
 _NUMBER_LINE = re.compile(r"^\s*so\s*(?::|\s(?=\s*\d)|(?=\s*/))")
 _DATE_WORDS = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})")
 _DATE_SLASHES = re.compile(r"ngay\s+(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
@@ -79,13 +83,14 @@ _ROLE_WORDS = tuple(fold(w) for w in (
 _SIGNED_MARKS = re.compile(r"^\(?\s*(da ky|ky ghi ro ho ten|ky ten|ky dong dau|ky va dong dau)\b")
 
 
-def fold_aligned(text: str) -> str:
+def fold_aligned(text: str, keep: str = "") -> str:
     """`nfc(text)` folded character by character (no diacritics, đ→d, lower case, anything but a
-    letter or digit as a space), so that a match in it has the same offsets in `nfc(text)`."""
+    letter, a digit or a character of `keep` as a space), so that a match in it has the same
+    offsets in `nfc(text)`."""
     out = []
     for ch in nfc(text):
         base = unicodedata.normalize("NFD", ch.replace("đ", "d").replace("Đ", "D"))[0].casefold()
-        out.append(base if base.isalnum() and len(base) == 1 and base.isascii() else " ")
+        out.append(base if (base.isalnum() and len(base) == 1 and base.isascii()) or ch in keep else " ")
     return "".join(out)
 
 
@@ -157,22 +162,27 @@ def _top_lines(content: Content) -> list[_Line]:
 
 
 def _is_type_line(line: _Line, after_markers: bool) -> bool:
+    """The document-type line: a full-width line in capitals, a type of the decree's list, or any
+    short line in capitals once the number or the date has been read."""
     text = collapse(line.text)
     folded = fold(text)
-    if line.in_table or not folded or not is_upper(text):
+    if not folded or not is_upper(text):
         return False
     if folded in DOCUMENT_TYPES:
         return True
-    return (after_markers and len(folded.split()) <= 5 and not any(c.isdigit() for c in text)
+    return (not line.in_table and line.column == "any" and after_markers and len(folded.split()) <= 5 and not any(c.isdigit() for c in text)
             and not _MOTTO.search(folded) and not folded.startswith(_AGENCY_OPENERS))
 
 
 def _is_marker(line: _Line) -> bool:
     """A line that only the header has: the motto, the number, the place and date."""
-    aligned = fold_aligned(line.text)
-    folded = " ".join(aligned.split())
-    return bool(_MOTTO.search(folded) or _NUMBER_LINE.match(folded) or _DATE_WORDS.search(folded)
-                or _DATE_SLASHES.search(folded))
+    return bool(_MOTTO.search(" ".join(fold_aligned(line.text).split())) or _is_number_or_date(line))
+
+
+def _is_number_or_date(line: _Line) -> bool:
+    folded = " ".join(fold_aligned(line.text).split())
+    dated = " ".join(fold_aligned(line.text, keep="/.-").split())
+    return bool(_NUMBER_LINE.match(folded) or _DATE_WORDS.search(dated) or _DATE_SLASHES.search(dated))
 
 
 def _starts_body(text: str) -> bool:
@@ -189,19 +199,19 @@ def scan_header(content: Content) -> HeaderScan:
         if _is_type_line(line, seen_marker):
             type_index = n
             break
-        if _is_marker(line):
+        if _is_number_or_date(line):
             seen_marker = True
         if not line.in_table and len(collapse(line.text)) > 200:
             break
     if type_index is None:
-        header_lines = []
+        zone = []
         for line in lines:
             if not line.in_table and (len(collapse(line.text)) > 200 or _starts_body(line.text)):
                 break
-            header_lines.append(line)
-        last = max((l.block for l in header_lines if _is_marker(l) or l.in_table), default=-1)
-        return HeaderScan(lines, None, [l for l in header_lines if l.block <= last], [], last + 1)
-    header_lines = lines[:type_index]
+            zone.append(line)
+        last = max((l.block for l in zone if _is_marker(l)), default=-1)
+        return HeaderScan(lines, None, [l for l in zone if l.block <= last], [], last + 1)
+    header_lines = lines[:type_index] if any(_is_marker(l) for l in lines[:type_index]) else []
     title_lines = _title_lines(lines, type_index)
     end_block = (title_lines[-1] if title_lines else lines[type_index]).block
     return HeaderScan(lines, type_index, header_lines, title_lines, end_block + 1)
@@ -209,11 +219,14 @@ def scan_header(content: Content) -> HeaderScan:
 
 def _title_lines(lines: list[_Line], type_index: int) -> list[_Line]:
     """The trích yếu: the lines under the type line, up to an empty line, a rule, the start of the
-    body ("Kính gửi", "Căn cứ", a numbered heading) or a change of bold face."""
+    body ("Kính gửi", "Căn cứ", a numbered heading) or a change of bold face. A type line that a
+    PDF reader left at the bottom of the header table is followed by the title paragraphs."""
     out: list[_Line] = []
     type_block = lines[type_index].block
     for line in lines[type_index + 1:]:
         text = collapse(line.text)
+        if line.in_table and line.block == type_block:
+            continue
         if line.in_table:
             break
         if not text:
@@ -282,12 +295,17 @@ def agency_lines(header_lines: list[_Line]) -> list[str]:
             text = _strip_right_column(text)
         folded = fold(text)
         if (not folded or _RULE_ONLY.match(text) or _NUMBER_LINE.match(folded)
-                or text.lower().startswith("v/v") or _MOTTO.search(folded)):
+                or text.lower().startswith("v/v") or _MOTTO.search(folded) or _motto_fragment(folded)):
             continue
-        if _is_type_line(line, False):
+        if _is_type_line(line, False) or len(text) > _MAX_AGENCY_LINE:
             continue
         out.append(text.strip(" -_"))
     return [t for t in out if t]
+
+
+def _motto_fragment(folded: str) -> bool:
+    """The start or end of the motto wrapped into the agency column ("NAM" of "... VIỆT NAM")."""
+    return any(motto.startswith(folded + " ") or motto.endswith(" " + folded) for motto in _MOTTO_TEXTS)
 
 
 def _issuer(header_lines: list[_Line]) -> str | None:
@@ -337,7 +355,7 @@ def _date(header_lines: list[_Line]) -> str | None:
     """The ISO date of the place-and-date line ("ngày 08 tháng 5 năm 2024", "ngày 8/5/2024")."""
     ordered = [l for l in header_lines if l.column == "right"] + [l for l in header_lines if l.column != "right"]
     for line in ordered:
-        folded = " ".join(fold_aligned(line.text).split())
+        folded = " ".join(fold_aligned(line.text, keep="/.-").split())
         for pattern in (_DATE_WORDS, _DATE_SLASHES):
             match = pattern.search(folded)
             if match:
@@ -359,47 +377,36 @@ def _subject_line(header_lines: list[_Line]) -> str | None:
 
 
 def _name_like(text: str) -> bool:
+    """A person's name as signatures print it: two to six words in Title case ("Phan Quang Dũng")."""
     words = text.split()
     if not 2 <= len(words) <= 6 or any(c.isdigit() for c in text) or re.search(r"[;:,()\[\]/]", text):
         return False
-    if text[0] in "-+*•" or _SIGNED_MARKS.match(fold(text)) or _is_role(fold(text)):
+    if text[0] in "-+*•" or is_upper(text) or _SIGNED_MARKS.match(fold(text)) or _is_role(fold(text)):
         return False
     return all(w[0].isupper() for w in words if w[0].isalpha())
 
 
 def signer(content: Content, start: int = 0) -> str | None:
-    """The name at the bottom of the signature block: in the cell of a table that holds the role
-    lines ("KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH"), else the first name-like line after the last role
-    line among the paragraphs."""
-    blocks = content.blocks[start:]
-    for block in reversed(blocks):
-        if not isinstance(block, Table):
+    """The name at the bottom of the signature block: the first name-like line after the last role
+    line ("KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH", "GIÁM ĐỐC"), whether both stand in the right cell of a
+    table, in paragraphs (the signing column after tabs), or the name in a paragraph under a table."""
+    lines: list[str] = []
+    for block in content.blocks[start:]:
+        if isinstance(block, Table):
+            for row in block.rows:
+                for cell in row:
+                    lines.extend(collapse(t) for t in (cell or "").split("\n"))
             continue
-        for row in reversed(block.rows):
-            for cell in reversed(row):
-                name = _name_after_roles([collapse(t) for t in (cell or "").split("\n")])
-                if name:
-                    return name
-    lines = []
-    for block in blocks:
-        if isinstance(block, Paragraph):
-            for part in (block.text or "").split("\n"):
-                pieces = [collapse(p) for p in re.split(r"\t+| {3,}", part) if p.strip()]
-                lines.extend(pieces[-1:] if pieces else [""])
-    return _name_after_roles(lines, window=12)
-
-
-def _name_after_roles(lines: list[str], window: int | None = None) -> str | None:
+        for part in (block.text or "").split("\n"):
+            pieces = [collapse(p) for p in re.split(r"\t+| {3,}", part) if p.strip()]
+            lines.extend(pieces[-1:] if pieces else [""])
     last_role = None
     for n, text in enumerate(lines):
         if text and is_upper(text) and _is_role(fold(text)):
             last_role = n
     if last_role is None:
         return None
-    following = lines[last_role + 1:]
-    if window is not None:
-        following = following[:window]
-    for text in following:
+    for text in lines[last_role + 1:last_role + 1 + _SIGNATURE_WINDOW]:
         if text and _name_like(text):
             return text
     return None

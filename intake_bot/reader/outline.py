@@ -30,6 +30,9 @@ _PATH_BONUS = 0.08
 _NUMBER_BONUS = 0.03
 _PARENT_BONUS = 0.05
 _PARENT_PENALTY = 0.25
+# Level by level, a heading takes an item of its own depth only if no item elsewhere reads much
+# more like it ("Kết quả thực hiện các nhiệm vụ và giải pháp" one level too high is still II.2.2).
+_LEVEL_MARGIN = 0.15
 _APPENDIX = "phu luc"
 # Words that carry no meaning for matching, folded.
 _STOPWORDS = frozenset("va cac cua theo tai tren ve da cho trong voi nhung mot so la duoc de".split())
@@ -221,21 +224,20 @@ def _levels(headings: list[_Heading]) -> None:
         heading.parent = stack[-1][1] if stack else None
         stack.append((style, n))
         heading.level = heading.style_level or len(stack)
-        heading.depth = 1 + sum(1 for s, _ in stack[:-1] if s != "part")
+        heading.depth = len(stack)
         heading.path = _path(heading, headings)
 
 
 def _path(heading: _Heading, headings: list[_Heading]) -> tuple[int, ...] | None:
-    """The outline position its numbering claims: "2.1." under "II." is (2, 2, 1); a part
-    ("PHẦN THỨ HAI") is not a level of the outline."""
-    if heading.number is None or heading.number.style in ("part", "upper"):
+    """The outline position its numbering claims: "2.1." under "II." is (2, 2, 1)."""
+    if heading.number is None:
         return None
     above = heading.parent
     if heading.number.style == "multi":
         while above is not None and headings[above].number is not None \
                 and headings[above].number.style in ("decimal", "multi", "lower"):
             above = headings[above].parent
-    if above is None or headings[above].number is None or headings[above].number.style == "part":
+    if above is None:
         return heading.number.value
     base = headings[above].path
     return None if base is None else base + heading.number.value
@@ -362,8 +364,9 @@ def _assign(sections: list[dict], items: list[OutlineItem], base: dict, keys: di
     for n, section in enumerate(sections):
         if n in keys or (depth is not None and section["depth"] != depth):
             continue
+        best = max((base[n, item.key] for item in items), default=0.0)
         for item in items:
-            if item.key in keys.values():
+            if item.key in keys.values() or (strict_depth and base[n, item.key] < best - _LEVEL_MARGIN):
                 continue
             score = _score(n, section, item, base[n, item.key], sections, keys, strict_depth)
             if score >= (TENTATIVE_MATCH if section["tentative"] else MATCH):

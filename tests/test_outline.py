@@ -1,0 +1,186 @@
+"""Headings -> sections -> outline keys, on hand-built Content with the campaign's outlines."""
+from __future__ import annotations
+
+import pytest
+
+from intake_bot.reader.model import Content, Paragraph, Table
+from intake_bot.reader.outline import find_sections, match_outline, numbering, unmatched_sections
+
+TEXT = "Nội dung báo cáo của mục này. " * 5
+
+
+def P(text: str, bold: bool = False, level: int | None = None, page: int | None = None) -> Paragraph:
+    return Paragraph(text=text, bold=bold, style_level=level, page=page)
+
+
+def report(*headings, body: bool = True) -> Content:
+    """A report with a header table and title, then each heading (a Paragraph) with body text."""
+    blocks = [Table(rows=[["ỦY BAN NHÂN DÂN\nHUYỆN VĂN LÂM", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
+                          ["Số: 1/BC-UBND", "Văn Lâm, ngày 9 tháng 5 năm 2024"]]),
+              P("BÁO CÁO", bold=True), P("Kết quả thực hiện Chương trình", bold=True), P(""),
+              P("Thực hiện Kế hoạch số 35/KH-ĐGS, UBND huyện báo cáo như sau:")]
+    for heading in headings:
+        blocks.append(heading)
+        if body and isinstance(heading, Paragraph) and (heading.bold or heading.style_level):
+            blocks.append(P(TEXT))
+    return Content(format="docx", blocks=blocks)
+
+
+def keys_of(doc: Content, campaign, outline_id: str = "huyen", rows: bool = False):
+    sections, present, missing, warnings = match_outline(find_sections(doc), campaign.outlines[outline_id], rows)
+    return [(s["key"], s["heading"]) for s in sections], present, missing, warnings
+
+
+def B(text: str) -> Paragraph:
+    return P(text, bold=True)
+
+
+def test_numbering_styles():
+    assert numbering("II. KẾT QUẢ")[0].value == (2,)
+    assert numbering("2.1. Kết quả")[0].value == (2, 1)
+    assert numbering("2.1 Kết quả")[0].style == "multi"
+    assert numbering("a) Tồn tại")[0].style == "lower"
+    assert numbering("đ) Khác")[0].value == (5,)
+    assert numbering("B. KẾT QUẢ")[0].style == "upper"
+    part, rest = numbering("PHẦN THỨ HAI: KẾT QUẢ THỰC HIỆN")
+    assert (part.style, part.value, rest) == ("part", (2,), "KẾT QUẢ THỰC HIỆN")
+    assert numbering("Phần III. Kiến nghị")[0].value == (3,)
+    assert numbering("Mục tiêu của chương trình")[0] is None
+    assert numbering("Vĩnh Phúc")[0] is None
+    assert numbering("2024 là năm")[0] is None
+
+
+def test_styled_outline_with_every_item(campaign):
+    doc = report(P("I. Khái quát chung", level=1), P("II. Kết quả thực hiện", level=1),
+                 P("1. Công tác tham mưu triển khai", level=2),
+                 P("2. Kết quả thực hiện các mục tiêu, nhiệm vụ, giải pháp đã đề ra theo Nghị quyết số 07-NQ/TU", level=2),
+                 P("2.1. Kết quả thực hiện các mục tiêu tổng quát và mục tiêu cụ thể", level=3),
+                 P("2.2. Kết quả thực hiện các nhiệm vụ và giải pháp", level=3),
+                 P("3. Kết quả thực hiện các Văn bản của Thủ tướng Chính phủ về chuyển mục đích sử dụng đất "
+                   "trồng lúa thực hiện Cụm công nghiệp", level=2),
+                 P("III. Hạn chế, khó khăn và nguyên nhân", level=1), P("IV. Đề xuất, kiến nghị", level=1))
+    keys, present, missing, warnings = keys_of(doc, campaign)
+    assert [k for k, _ in keys] == ["I", "II", "II.1", "II.2", "II.2.1", "II.2.2", "II.3", "III", "IV"]
+    assert missing == ["PL"] and present + missing == campaign.outlines["huyen"].keys()
+    assert warnings == []
+
+
+def test_renumbered_after_an_item_is_left_out(campaign):
+    doc = report(B("I. KHÁI QUÁT CHUNG"), B("II. KẾT QUẢ THỰC HIỆN"),
+                 B("1. Kết quả thực hiện các mục tiêu, nhiệm vụ, giải pháp đã đề ra theo Nghị quyết số 07-NQ/TU"),
+                 B("1.1. Kết quả thực hiện các mục tiêu tổng quát và mục tiêu cụ thể"),
+                 B("1.2. Kết quả thực hiện các nhiệm vụ và giải pháp"),
+                 B("2. Kết quả thực hiện các Văn bản của Thủ tướng Chính phủ về chuyển mục đích sử dụng đất trồng lúa"),
+                 B("III. TỒN TẠI, HẠN CHẾ"), B("IV. KIẾN NGHỊ, ĐỀ XUẤT"))
+    keys, present, missing, _ = keys_of(doc, campaign, rows=True)
+    assert [k for k, _ in keys] == ["I", "II", "II.2", "II.2.1", "II.2.2", "II.3", "III", "IV"]
+    assert missing == ["II.1"]
+    assert present[-1] == "PL"
+
+
+def test_part_numbering_reordered_items_and_an_extra_section(campaign):
+    doc = report(B("PHẦN THỨ NHẤT: KHÁI QUÁT CHUNG"), B("PHẦN THỨ HAI: KẾT QUẢ THỰC HIỆN"),
+                 B("I. Công tác tham mưu triển khai"),
+                 B("II. Kết quả thực hiện các mục tiêu, nhiệm vụ, giải pháp đã đề ra theo Nghị quyết số 07-NQ/TU"),
+                 B("1. Kết quả thực hiện các mục tiêu tổng quát và mục tiêu cụ thể"),
+                 B("2. Kết quả thực hiện các nhiệm vụ và giải pháp"),
+                 B("PHẦN THỨ BA: MỘT SỐ KIẾN NGHỊ, ĐỀ XUẤT"),
+                 B("PHẦN THỨ TƯ: NHỮNG HẠN CHẾ, KHÓ KHĂN VÀ NGUYÊN NHÂN"),
+                 B("PHẦN THỨ NĂM: PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2024 VÀ GIAI ĐOẠN 2024-2025"))
+    keys, present, missing, _ = keys_of(doc, campaign)
+    assert [k for k, _ in keys] == ["I", "II", "II.1", "II.2", "II.2.1", "II.2.2", "IV", "III", None]
+    assert present == ["I", "II", "II.1", "II.2", "II.2.1", "II.2.2", "III", "IV"]
+    assert missing == ["II.3", "PL"]
+
+
+def test_letters_as_top_level_and_extra_section_before_the_last_item(campaign):
+    doc = report(B("A. KHÁI QUÁT CHUNG"), B("B. KẾT QUẢ THỰC HIỆN"), B("I. Công tác tham mưu triển khai"),
+                 B("C. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN"),
+                 B("D. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI"), B("Đ. ĐỀ XUẤT VÀ KIẾN NGHỊ"))
+    keys, _, missing, _ = keys_of(doc, campaign)
+    assert [k for k, _ in keys] == ["I", "II", "II.1", "III", None, "IV"]
+    assert "II.2" in missing
+
+
+def test_sub_headings_do_not_take_their_parents_key(campaign):
+    doc = report(B("III. HẠN CHẾ, KHÓ KHĂN VÀ NGUYÊN NHÂN"), B("1. Tồn tại, hạn chế"), B("2. Nguyên nhân"),
+                 B("IV. ĐỀ XUẤT, KIẾN NGHỊ"), B("a) Kiến nghị với Trung ương"), B("b) Kiến nghị với tỉnh"))
+    keys, *_ = keys_of(doc, campaign)
+    assert keys[0][0] == "III" and keys[3][0] == "IV"
+    assert [k for k, _ in keys].count("III") == 1 and [k for k, _ in keys].count("IV") == 1
+
+
+def test_plain_bold_headings_without_numbers(campaign):
+    doc = report(B("KHÁI QUÁT CHUNG"), B("KẾT QUẢ THỰC HIỆN"), B("Công tác tham mưu triển khai"),
+                 B("Kết quả thực hiện các nhiệm vụ và giải pháp"), B("HẠN CHẾ, KHÓ KHĂN VÀ NGUYÊN NHÂN"),
+                 B("ĐỀ XUẤT, KIẾN NGHỊ"))
+    keys, present, *_ = keys_of(doc, campaign)
+    assert present == ["I", "II", "II.1", "II.2.2", "III", "IV"]
+    sections = find_sections(doc)
+    assert [s["level"] for s in sections] == [1, 1, 2, 2, 1, 1]
+
+
+def test_plain_face_numbered_lines_count_only_when_their_words_match(campaign):
+    doc = report(B("I. Khái quát chung"), P(TEXT), P("II. Kết quả thực hiện"), P(TEXT),
+                 P("1. Công tác tham mưu triển khai"), P(TEXT),
+                 P("2. Tốc độ tăng giá trị sản xuất công nghiệp đạt 10,1%/năm"), P(TEXT), body=False)
+    keys, present, *_ = keys_of(doc, campaign)
+    assert present == ["I", "II", "II.1"]
+    assert [h for _, h in keys] == ["I. Khái quát chung", "II. Kết quả thực hiện", "1. Công tác tham mưu triển khai"]
+
+
+def test_appendix_key_only_with_rows_and_appendix_titles_are_not_sections(campaign):
+    doc = report(B("I. Khái quát chung"), B("IV. Đề xuất, kiến nghị"), B("PHỤ LỤC"),
+                 B("KẾT QUẢ THỰC HIỆN VIỆC TRIỂN KHAI ĐẦU TƯ CÁC KHU CÔNG NGHIỆP"),
+                 Table(rows=[["STT", "Tên KCN"], ["1", "KCN A"]]))
+    keys, present, missing, _ = keys_of(doc, campaign, "bql", rows=True)
+    assert keys == [("I", "I. Khái quát chung"), ("IV", "IV. Đề xuất, kiến nghị"), ("PL", "PHỤ LỤC")]
+    assert present == ["I", "IV", "PL"]
+    keys, present, missing, _ = keys_of(doc, campaign, "bql", rows=False)
+    assert keys[-1] == (None, "PHỤ LỤC") and "PL" in missing
+
+
+def test_tables_signature_and_title_block_are_not_sections(campaign):
+    doc = report(B("I. Khái quát chung"),
+                 Table(rows=[["II. KẾT QUẢ THỰC HIỆN", "x"]]),
+                 P("Nơi nhận:\t\tKT. CHỦ TỊCH"), B("PHÓ CHỦ TỊCH"), B("Nguyễn Văn An"))
+    sections = find_sections(doc)
+    assert [s["heading"] for s in sections] == ["I. Khái quát chung"]
+    assert sections[0]["text_chars"] > len(TEXT.strip())
+
+
+def test_heading_broken_over_two_pdf_lines_is_one_heading(campaign):
+    doc = report(P("II. KẾT QUẢ THỰC HIỆN", bold=True, page=1), P(TEXT, page=1),
+                 P("2. Kết quả thực hiện các mục tiêu, nhiệm vụ, giải pháp đã đề ra theo", bold=True, page=1),
+                 P("Nghị quyết số 07-NQ/TU", bold=True, page=1), P(TEXT, page=1), body=False)
+    keys, *_ = keys_of(doc, campaign)
+    assert keys[1] == ("II.2", "2. Kết quả thực hiện các mục tiêu, nhiệm vụ, giải pháp đã đề ra theo "
+                               "Nghị quyết số 07-NQ/TU")
+
+
+def test_empty_heading_warns_but_a_parent_of_children_does_not(campaign):
+    doc = report(B("I. Khái quát chung"), B("II. Kết quả thực hiện"), B("1. Công tác tham mưu triển khai"),
+                 B("III. Hạn chế, khó khăn và nguyên nhân"), B("IV. Đề xuất, kiến nghị"), body=False)
+    doc.blocks.insert(doc.blocks.index(doc.blocks[-2]), P(TEXT))   # text under "1." only
+    *_, warnings = keys_of(doc, campaign)
+    assert len(warnings) == 3
+    assert any("I. Khái quát chung" in w for w in warnings)
+    assert not any("II. Kết quả thực hiện" in w for w in warnings)
+
+
+def test_sections_without_an_outline(campaign):
+    doc = report(P("1. Thông tin chung về dự án", level=1), P("2. Khó khăn, vướng mắc", level=1),
+                 P("3. Một dòng số thứ tự thường"), P(TEXT), body=True)
+    sections, warnings = unmatched_sections(find_sections(doc))
+    assert [s["heading"] for s in sections] == ["1. Thông tin chung về dự án", "2. Khó khăn, vướng mắc"]
+    assert all(s["key"] is None for s in sections) and warnings == []
+
+
+@pytest.mark.parametrize("outline_id", ["sct", "bql", "huyen"])
+def test_each_key_once_and_present_in_outline_order(campaign, outline_id):
+    outline = campaign.outlines[outline_id]
+    headings = [B(f"{n + 1}. {item.title}") for n, item in enumerate(reversed(outline.items)) if item.key != "PL"]
+    keys, present, missing, _ = keys_of(report(*headings, *headings), campaign, outline_id, rows=True)
+    used = [k for k, _ in keys if k]
+    assert len(used) == len(set(used))
+    assert present == outline.keys() and missing == []
