@@ -29,7 +29,7 @@ import smtplib
 import ssl
 from collections import Counter
 from email import policy
-from email.errors import HeaderParseError
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -75,8 +75,9 @@ class DeliveryUnknown(DeliveryError):
 class Transport(Protocol):
     at_most_once: bool  # True when a mail caught in `sending` may already be delivered
 
-    def send(self, message: EmailMessage, sender: str, recipients: list[str], key: str) -> str | None:
-        """Deliver, or raise a DeliveryError; return a note worth keeping (refused recipients)."""
+    def send(self, data: bytes, sender: str, recipients: list[str], key: str) -> str | None:
+        """Deliver the message `data`, or raise a DeliveryError; return a note worth keeping
+        (refused recipients)."""
 
     def close(self) -> None: ...
 
@@ -185,15 +186,15 @@ class Outbox:
 
     def _deliver(self, row: OutgoingRow, transport: Transport, now: dt.datetime) -> str:
         try:
-            message = self.build(row)
-        except (ValueError, HeaderParseError, OSError) as exc:
+            data = self.build(row).as_bytes(policy=policy.SMTP)
+        except (ValueError, MessageError, OSError) as exc:
             self.store.set_outgoing_state(row.id, "failed", error=f"cannot build the mail: {exc}")
             return "failed"
         recipients = list(dict.fromkeys(a.lower() for a in [*row.to, *row.cc]))
         self.store.begin_sending(row.id)
         attempts = row.attempts + 1
         try:
-            note = transport.send(message, self.campaign.from_address, recipients, row.key)
+            note = transport.send(data, self.campaign.from_address, recipients, row.key)
         except PermanentFailure as exc:
             self.store.set_outgoing_state(row.id, "failed", error=str(exc))
             return "failed"
@@ -202,7 +203,8 @@ class Outbox:
             return "unknown"
         except TemporaryFailure as exc:
             if attempts >= self.campaign.smtp_max_attempts:
-                self.store.set_outgoing_state(row.id, "failed", error=f"gave up after {attempts} attempts: {exc}")
+                self.store.set_outgoing_state(row.id, "failed",
+                                              error=f"gave up after {attempts} attempts: {exc}")
                 return "failed"
             self.store.set_outgoing_state(row.id, "queued", error=str(exc),
                                           next_attempt_at=now + retry_delay(attempts))
@@ -223,9 +225,9 @@ class FileTransport:
     def path_for(self, key: str) -> Path:
         return self.directory / (hashlib.sha256(key.encode()).hexdigest()[:40] + ".eml")
 
-    def send(self, message: EmailMessage, sender: str, recipients: list[str], key: str) -> None:
+    def send(self, data: bytes, sender: str, recipients: list[str], key: str) -> None:
         try:
-            atomic_write(self.path_for(key), message.as_bytes(policy=policy.SMTP))
+            atomic_write(self.path_for(key), data)
         except OSError as exc:
             raise TransportDown(f"cannot write to {self.directory}: {exc.strerror or exc}") from None
 
@@ -281,7 +283,10 @@ class SmtpTransport:
             raise TransportDown(f"cannot reach the SMTP server {where}: {exc}") from None
         return smtp
 
-    def send(self, message: EmailMessage, sender: str, recipients: list[str], key: str) -> str | None:
+    def send(self, data: bytes, sender: str, recipients: list[str], key: str) -> str | None:
+        if not all(a.isascii() for a in [sender, *recipients]):
+            # Such an address needs SMTPUTF8, which few servers of the units offer.
+            raise PermanentFailure(f"an address is not plain ASCII: {', '.join([sender, *recipients])}")
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
@@ -303,7 +308,7 @@ class SmtpTransport:
             self._forget()
             raise TemporaryFailure(f"connection lost before the message was sent: {exc}") from None
         try:
-            code, reply = smtp.data(message.as_bytes(policy=policy.SMTP))
+            code, reply = smtp.data(data)
         except smtplib.SMTPDataError as exc:  # the DATA command itself refused: nothing sent
             smtp.rset()
             raise _failure(exc.smtp_code, f"DATA refused: {_said(exc)}") from None

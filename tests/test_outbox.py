@@ -159,6 +159,17 @@ def test_one_refused_recipient_of_two_is_noted(store, campaign, smtp_sink):
     assert "cu@vanlam.hungyen.gov.vn: 550" in store.outgoing("ack:1").last_error
 
 
+def test_a_mail_that_cannot_go_fails_alone(store, campaign, smtp_sink):
+    outbox = Outbox(store, campaign)
+    queue_reply(store, outbox, "ack:1", draft(to=["nguyễn@hungyen.gov.vn"]))
+    queue_reply(store, outbox, "ack:2", draft(to=["vanthu@hưngyên.vn"], in_reply_to="<x@y>"))
+    queue_reply(store, outbox, "ack:3", draft(in_reply_to="<z@y>"))
+    assert outbox.flush(SmtpTransport(smtp_sink.url), NOW) == {"sent": 1, "retry": 0, "failed": 2, "unknown": 0}
+    assert store.outgoing("ack:1").last_error.startswith("cannot build the mail")
+    assert "not plain ASCII" in store.outgoing("ack:2").last_error
+    assert [r.rcpt_tos for r in smtp_sink.received] == [[UNIT_ADDRESS]]
+
+
 def test_connection_lost_after_data_is_unknown_and_not_resent(store, campaign, smtp_sink):
     outbox = Outbox(store, campaign)
     queue_reply(store, outbox, "ack:1", draft())

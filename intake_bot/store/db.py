@@ -228,8 +228,9 @@ class Store:
     def is_recorded(self, source_key: str) -> bool:
         """True when a message was recorded under this key, or seen again under it."""
         with self._sessions() as s:
-            return (s.scalar(select(MessageRow.id).where(MessageRow.source_key == source_key)) is not None
-                    or s.scalar(select(SourceAlias.id).where(SourceAlias.source_key == source_key)) is not None)
+            recorded = s.scalar(select(MessageRow.id).where(MessageRow.source_key == source_key))
+            alias = s.scalar(select(SourceAlias.id).where(SourceAlias.source_key == source_key))
+            return recorded is not None or alias is not None
 
     def find_by_message_id_and_hash(self, message_id: str | None, raw_sha256: str) -> int | None:
         """The recorded message with this Message-ID and these exact raw bytes, if any."""
@@ -296,7 +297,8 @@ class Store:
 
     def counts_by_category(self) -> dict[str, int]:
         with self._sessions() as s:
-            return dict(s.execute(select(MessageRow.category, func.count()).group_by(MessageRow.category)).all())
+            rows = s.execute(select(MessageRow.category, func.count()).group_by(MessageRow.category))
+            return dict(rows.all())
 
     def review_queue(self) -> list[ReviewItem]:
         """Messages waiting for the secretary, oldest first."""
@@ -414,7 +416,8 @@ class Store:
             row.attempts += 1
 
     def set_outgoing_state(self, outgoing_id: int, state: str, *, error: str | None = None,
-                           sent_at: dt.datetime | None = None, next_attempt_at: dt.datetime | None = None) -> None:
+                           sent_at: dt.datetime | None = None,
+                           next_attempt_at: dt.datetime | None = None) -> None:
         if state not in OUTGOING_STATES:
             raise ValueError(f"unknown outbox state {state!r}")
         with self.transaction() as s:
@@ -456,6 +459,7 @@ class Store:
         earlier document of its unit with the same bytes."""
         present = self.archive.verify if verify_hashes else self.archive.contains
         problems = []
+        damaged = "missing or damaged in the archive"
         with self._sessions() as s:
             messages = list(s.scalars(select(MessageRow)))
             documents = {d.id: d for d in s.scalars(select(DocumentRow))}
@@ -463,14 +467,14 @@ class Store:
             aliases = list(s.scalars(select(SourceAlias.source_key)))
         for m in messages:
             if not present(m.raw_sha256):
-                problems.append(f"message {m.id} ({m.source_key}): raw message {m.raw_sha256} missing or damaged in the archive")
+                problems.append(f"message {m.id} ({m.source_key}): raw message {m.raw_sha256} {damaged}")
         for d in documents.values():
             if not present(d.sha256):
-                problems.append(f"document {d.id} ({d.filename!r}): {d.sha256} missing or damaged in the archive")
+                problems.append(f"document {d.id} ({d.filename!r}): {d.sha256} {damaged}")
         for o in outgoing:
             for a in o.attachments or []:
                 if not present(a.get("sha256", "")):
-                    problems.append(f"outgoing {o.key}: attachment {a.get('filename')!r} missing or damaged in the archive")
+                    problems.append(f"outgoing {o.key}: attachment {a.get('filename')!r} {damaged}")
         keys = Counter([m.source_key for m in messages] + aliases)
         problems += [f"source key {k} is recorded {n} times" for k, n in keys.items() if n > 1]
         versions: dict[str, list[int]] = defaultdict(list)

@@ -1,0 +1,338 @@
+"""One poll pass: take new mail from the source, record it, queue the replies, send them.
+
+    for each new message:
+      1. already recorded (under this key, or the same bytes under a new key) → mark it, next
+      2. archive the raw bytes; parse; classify (a failure is recorded as such, never lost)
+      3. number the unit's documents: next version, or a duplicate of an earlier file
+      4. decide whether a reply may go (reply_refusal) and compose it
+      5. record message + documents + reply + events in one transaction
+      6. mark the message processed at the source, only after the commit
+    then flush the outbox.
+
+A crash anywhere leaves each message recorded exactly once (DESIGN invariant 1): before step 5
+nothing is recorded and the message is still new at the source; after it, step 1 of the next
+pass sees the record and only marks the message. Run it under lock.pass_lock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.message
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .classify import REPLY_ACTIONS, Decision, classify
+from .compose import ReceivedFile, acknowledgement
+from .config import Campaign
+from .mailbox.base import DOCUMENT_TOO_LARGE, MailSource, SourceMessage
+from .message import Attachment, ParsedMessage, parse_message
+from .outbox import Outbox, Transport
+from .reader.extract import extract_bytes
+from .store.db import NewDocument, NewEvent, NewMessage, NewOutgoing, Store, VersionPlan
+from .store.archive import sha256_of
+
+log = logging.getLogger(__name__)
+
+Compose = Callable[..., object]
+
+
+@dataclass
+class PassSummary:
+    new: int = 0
+    by_category: Counter = field(default_factory=Counter)
+    already_recorded: int = 0  # recorded by an earlier pass that stopped before marking it
+    seen_again: int = 0  # the same message under a new source key (IMAP UIDVALIDITY changed)
+    duplicate_documents: int = 0
+    replies_queued: int = 0
+    errors: list[str] = field(default_factory=list)
+    outbox: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"new": self.new, "by_category": dict(self.by_category),
+                "already_recorded": self.already_recorded, "seen_again": self.seen_again,
+                "duplicate_documents": self.duplicate_documents, "replies_queued": self.replies_queued,
+                "errors": list(self.errors), "outbox": dict(self.outbox)}
+
+
+@dataclass
+class Pass:
+    campaign: Campaign
+    store: Store
+    source: MailSource
+    outbox: Outbox
+    now: dt.datetime
+    compose: Compose
+    extract: Callable
+    summary: PassSummary = field(default_factory=PassSummary)
+
+
+def run_pass(campaign: Campaign, store: Store, source: MailSource, transport: Transport, now: dt.datetime,
+             compose: Compose = acknowledgement, extract: Callable = extract_bytes) -> PassSummary:
+    """One pass over the source's new mail, then one flush of the outbox."""
+    p = Pass(campaign, store, source, Outbox(store, campaign), now, compose, extract)
+    try:
+        for item in source.fetch_new():
+            try:
+                take(p, item)
+            except Exception as exc:  # the store failed: the message stays new at the source
+                log.exception("cannot record %s", item.key)
+                p.summary.errors.append(f"{item.key}: not recorded, will be tried again: {exc}")
+    except Exception as exc:  # the source failed mid-way: what is recorded stays, replies still go
+        log.exception("the mail source failed")
+        p.summary.errors.append(f"mail source: {exc}")
+        store.add_event("error", {"reason": f"mail source: {exc}"}, now)
+    p.summary.outbox = p.outbox.flush(transport, now)
+    return p.summary
+
+
+def take(p: Pass, item: SourceMessage) -> None:
+    """Steps 1 to 6 for one message (see the module docstring)."""
+    if p.store.is_recorded(item.key):
+        p.summary.already_recorded += 1
+        return mark(p, item.key)
+    raw_sha256 = p.store.archive.put(item.raw)
+    message, error = parse(p, item)
+    earlier = p.store.find_by_message_id_and_hash(message.message_id, raw_sha256)
+    if earlier is not None:
+        p.store.add_alias(item.key, earlier, p.now)
+        p.summary.seen_again += 1
+        return mark(p, item.key)
+    decision, error = understand(p, message, error)
+    documents, files = number_documents(p, decision)
+    reply, refusal = decide_reply(p, message, decision, files, item.key)
+    if refusal:
+        decision.reasons.append(f"no reply: {refusal.reason}")
+    p.store.record(incoming(p, item, raw_sha256, message, decision, error), documents,
+                   [reply] if reply else [], events_for(p, item, message, decision, error, refusal), p.now)
+    p.summary.new += 1
+    p.summary.by_category[decision.category] += 1
+    p.summary.duplicate_documents += sum(d.duplicate_of is not None for d in documents)
+    p.summary.replies_queued += reply is not None
+    mark(p, item.key)
+
+
+def mark(p: Pass, key: str) -> None:
+    """Mark at the source; a failure here is harmless (the next pass sees the record)."""
+    try:
+        p.source.mark_processed(key)
+    except Exception as exc:
+        log.warning("cannot mark %s processed: %s", key, exc)
+        p.summary.errors.append(f"{key}: recorded, but not marked at the source: {exc}")
+
+
+# ------------------------------------------------------------------ 2. understand
+
+
+def parse(p: Pass, item: SourceMessage) -> tuple[ParsedMessage, str | None]:
+    """The parsed message, never an exception: a parser failure gives an empty message and the
+    reason. A message the source did not download whole (over the size limit) says so, and one
+    that carries a document gets a placeholder file, so that the sender is told to send it
+    another way."""
+    try:
+        message = parse_message(item.raw, p.campaign.limits)
+    except Exception as exc:
+        log.exception("cannot parse %s", item.key)
+        return _empty_message(), f"the message could not be parsed: {type(exc).__name__}: {exc}"
+    if item.truncated_reason:
+        limit = p.campaign.limits.max_message_mb
+        message.problems.append(f"over the {limit:g} MB limit: only the headers were downloaded")
+        if item.truncated_reason == DOCUMENT_TOO_LARGE:
+            message.attachments.append(Attachment(
+                "(the whole message)", "message/rfc822", b"", "unknown",
+                problem=f"the message is over the {limit:g} MB limit: its documents were not downloaded",
+                problem_vi=f"thư vượt quá dung lượng tối đa {limit:g} MB"))
+    return message, None
+
+
+def understand(p: Pass, message: ParsedMessage, error: str | None) -> tuple[Decision, str | None]:
+    """classify's decision; a failure gives a decision for the secretary's review, with why."""
+    if error is None:
+        try:
+            return classify(message, p.campaign, extract=p.extract), None
+        except Exception as exc:
+            log.exception("cannot classify %s", message.message_id)
+            error = f"the message could not be classified: {type(exc).__name__}: {exc}"
+    unit = p.campaign.unit_by_address(message.from_address) if message.from_address else None
+    return Decision("unsupported", unit.id if unit else None, "review", [error]), error
+
+
+def _empty_message() -> ParsedMessage:
+    return ParsedMessage(message_id=None, from_address="", from_name="", to=[], cc=[], subject="",
+                         date=None, headers=email.message.Message(), text="", html="")
+
+
+# ------------------------------------------------------------------ 3. versions
+
+
+def number_documents(p: Pass, decision: Decision) -> tuple[list[NewDocument], list[ReceivedFile]]:
+    """Every file classify looked at, archived. A readable file of a known unit is the unit's
+    next version, or a duplicate of the unit's earlier file with the same bytes; an unreadable
+    file keeps its reason and no version."""
+    readable, unreadable = decision.documents, decision.unreadable
+    plans = (p.store.plan_versions(decision.unit, [sha256_of(a.data) for a, _ in readable])
+             if decision.unit and readable else [VersionPlan(None)] * len(readable))
+    documents, files = [], []
+    planned = [*zip(readable, plans), *((u, VersionPlan(None)) for u in unreadable)]
+    for (attachment, extraction), plan in planned:
+        documents.append(NewDocument(
+            sha256=p.store.archive.put(attachment.data), filename=attachment.filename, unit=decision.unit,
+            version=plan.version, duplicate_of=plan.duplicate_of, extraction=extraction.to_json(),
+            error=extraction.error, content_type=attachment.content_type, kind=attachment.kind,
+            format=extraction.format, size=len(attachment.data)))
+        files.append(ReceivedFile(attachment.filename, plan.version, plan.duplicate_of_filename, extraction))
+    return documents, files
+
+
+# ------------------------------------------------------------------ 4. the reply
+
+# Local parts of addresses that are robots or lists, never people (RFC 2142, RFC 3834 5).
+_ROBOT = re.compile(r"^(mailer-?daemon|postmaster|no-?reply|do-?not-?reply|bounces?|listserv|majordomo)"
+                    r"([+._-].*)?$|^owner-|-(request|bounces?|owner)$", re.I)
+
+
+def not_automatic(p: Pass, message: ParsedMessage) -> str | None:
+    """RFC 3834: no reply to mail that is itself automatic (Auto-Submitted other than "no"),
+    to our own mail (X-Intake-Bot), or to mail with a null return path (bounces use it)."""
+    submitted = message.header("Auto-Submitted").split(";")[0].strip().lower()
+    if submitted not in ("", "no"):
+        return f"Auto-Submitted: {submitted}"
+    if message.header("X-Intake-Bot"):
+        return "the mail was sent by this bot"
+    if message.header("Return-Path").strip() == "<>":
+        return "null Return-Path"
+    return None
+
+
+def not_list_or_bulk(p: Pass, message: ParsedMessage) -> str | None:
+    """No reply to lists (List-Id, List-Post) or to Precedence: bulk, junk or list (Mailman's
+    rule): those go to many people, and an answer would go to the list or nowhere."""
+    if message.header("List-Id") or message.header("List-Post"):
+        return "mailing-list mail"
+    precedence = message.header("Precedence").strip().lower()
+    if precedence in ("bulk", "junk", "list"):
+        return f"Precedence: {precedence}"
+    return None
+
+
+def not_a_robot_address(p: Pass, message: ParsedMessage) -> str | None:
+    """No reply to no address, to our own addresses, or to robots (mailer-daemon, postmaster,
+    no-reply, list owners): nobody reads them, and some answer back."""
+    address = message.from_address.strip().lower()
+    if not address:
+        return "no sender address"
+    if address in p.campaign.own_addresses:
+        return f"{address} is the bot's own address"
+    if _ROBOT.search(address.partition("@")[0]):
+        return f"{address} is a robot's address"
+    return None
+
+
+def authentication_passed(p: Pass, message: ParsedMessage) -> str | None:
+    """No reply to mail whose DMARC check failed at our mail server (Authentication-Results,
+    RFC 8601): its From is likely forged, and the reply would go to the person it imitates.
+    A forged header saying "fail" can only stop a reply, the safe direction; a stricter check
+    (trusting only our own server's authserv-id) belongs here."""
+    for value in message.header_all("Authentication-Results"):
+        if re.search(r"\bdmarc\s*=\s*fail\b", value, re.I):
+            return "the sender's domain failed the DMARC check"
+    return None
+
+
+def under_rate_limit(p: Pass, message: ParsedMessage) -> str | None:
+    """At most ack_max_per_sender_per_day replies to one address per day (the campaign's day):
+    a loop with a robot we did not recognise ends there."""
+    local = p.now.astimezone(p.campaign.tz)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    sent = p.store.acks_sent_to(message.from_address, midnight)
+    if sent >= p.campaign.ack_max_per_sender_per_day:
+        return f"already {sent} replies to {message.from_address} today (limit)"
+    return None
+
+
+REPLY_RULES = (not_automatic, not_list_or_bulk, not_a_robot_address, authentication_passed, under_rate_limit)
+# Refusals the secretary hears of: the others are routine (robots, lists), these are not.
+REPORTED_REFUSALS = frozenset({authentication_passed, under_rate_limit})
+
+
+@dataclass
+class Refusal:
+    rule: Callable
+    reason: str
+
+
+def reply_refusal(p: Pass, message: ParsedMessage) -> Refusal | None:
+    """Why no reply may go to this message, or None. Like Mailman's can_acknowledge, each rule
+    is a small function; the first that objects decides."""
+    for rule in REPLY_RULES:
+        reason = rule(p, message)
+        if reason:
+            return Refusal(rule, reason)
+    return None
+
+
+def decide_reply(p: Pass, message: ParsedMessage, decision: Decision, files: list[ReceivedFile],
+                 source_key: str) -> tuple[NewOutgoing | None, Refusal | None]:
+    """The reply to queue (key `ack:<Message-ID or source key>`), or why there is none. Only
+    the actions that answer the sender get one; the others are no refusal, just no reply."""
+    if decision.action not in REPLY_ACTIONS:
+        return None, None
+    refusal = reply_refusal(p, message)
+    if refusal:
+        return None, refusal
+    draft = p.compose(p.campaign, message, decision, files, now=p.now)
+    if draft is None:
+        return None, None
+    return p.outbox.prepare(f"ack:{message.message_id or source_key}", draft), None
+
+
+# ------------------------------------------------------------------ 5. what is recorded
+
+
+def review_state(decision: Decision, error: str | None) -> str | None:
+    """Open for the secretary when classify asks for her review or to tell her something (a unit
+    address bounced), or when the message could not be handled."""
+    return "open" if error or decision.action in ("review", "notify_secretary") else None
+
+
+def incoming(p: Pass, item: SourceMessage, raw_sha256: str, message: ParsedMessage, decision: Decision,
+             error: str | None) -> NewMessage:
+    sent = _aware(message.date)
+    return NewMessage(
+        source_key=item.key, raw_sha256=raw_sha256, message_id=message.message_id,
+        sender=message.from_address.lower(), sender_name=message.from_name, subject=message.subject,
+        sent_date=sent, received_at=_aware(item.internal_date) or sent or p.now,
+        category=decision.category, unit=decision.unit, action=decision.action,
+        reasons=list(decision.reasons), problems=list(message.problems),
+        decision=decision.to_json(message) if error is None else {"error": error},
+        review_state=review_state(decision, error))
+
+
+def events_for(p: Pass, item: SourceMessage, message: ParsedMessage, decision: Decision,
+               error: str | None, refusal: Refusal | None) -> list[NewEvent]:
+    """A bounce per unit whose address failed (`addresses`), an error, a size limit hit, a reply
+    held back by the rate limit or an authentication failure: what the digest reports."""
+    events = []
+    by_unit: dict[str | None, list[str]] = {}
+    for address in decision.bounced_addresses:
+        unit = p.campaign.unit_by_address(address)
+        by_unit.setdefault(unit.id if unit else p.store.unit_of_recipient(address), []).append(address)
+    for unit, addresses in by_unit.items():
+        events.append(NewEvent("bounce", {"addresses": addresses, "message_id": message.message_id}, unit))
+    where = {"source_key": item.key, "message_id": message.message_id}
+    if error:
+        events.append(NewEvent("error", {"reason": error, **where}, decision.unit))
+    if item.truncated_reason:
+        events.append(NewEvent("limit", {"reason": item.truncated_reason, **where}, decision.unit))
+    if refusal and refusal.rule in REPORTED_REFUSALS:
+        events.append(NewEvent("reply_held", {"reason": refusal.reason, "address": message.from_address,
+                                              **where}, decision.unit))
+    return events
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """A date without a zone ("-0000" in RFC 5322) is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.timezone.utc)

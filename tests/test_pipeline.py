@@ -1,0 +1,340 @@
+"""One poll pass end to end: a real Maildir of the sample mail, the real parser, classifier,
+readers and composer, a real SQLite store, real files and a real SMTP server."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from intake_bot import pipeline
+from intake_bot.classify import REPLY_ACTIONS
+from intake_bot.lock import PassLocked, pass_lock
+from intake_bot.mailbox.base import DOCUMENT_TOO_LARGE, SourceMessage
+from intake_bot.mailbox.maildir import MaildirSource
+from intake_bot.message import parse_message
+from intake_bot.outbox import FileTransport, Outbox, SmtpTransport
+from intake_bot.pipeline import Pass, PassSummary, reply_refusal, run_pass
+from intake_bot.reader.extract import extract_bytes
+from intake_bot.store import db as dbmodule
+from intake_bot.store.db import Store
+from tests.conftest import CORPUS
+from tests.mime_builder import DOCX_TYPE, attachment, docx_bytes, simple
+from tests.smtp_sink import free_port, smtp_sink  # noqa: F401  (a fixture)
+
+EMAILS = CORPUS / "emails"
+VAN_LAM = "ubnd.vanlam@hungyen.gov.vn"
+_READ: dict = {}
+
+
+def extract(data, filename, campaign, unit_id=None):
+    """The real reader, each file read once per test run (the corpus is read in several tests)."""
+    key = (hashlib.sha256(data).hexdigest(), filename, unit_id)
+    if key not in _READ:
+        _READ[key] = extract_bytes(data, filename, campaign, unit_id)
+    return copy.deepcopy(_READ[key])
+
+
+@pytest.fixture
+def now(campaign):
+    return dt.datetime(2024, 5, 9, 10, 0, tzinfo=campaign.tz)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
+    s = Store(tmp_path / "data")
+    yield s
+    s.close()
+
+
+def maildir_with(tmp_path: Path, campaign, names: list[str] | None = None) -> MaildirSource:
+    source = MaildirSource(tmp_path / "Maildir", campaign)
+    for eml in sorted(EMAILS.glob("*.eml")):
+        if names is None or eml.stem in names:
+            shutil.copy(eml, tmp_path / "Maildir" / "new" / eml.stem)
+    return source
+
+
+class ListSource:
+    """A mail source over given messages; `failing_marks` mark_processed calls raise first."""
+
+    def __init__(self, items: list[SourceMessage], failing_marks: int = 0):
+        self.items, self.failing_marks, self.marked = list(items), failing_marks, []
+
+    def fetch_new(self):
+        yield from [i for i in self.items if i.key not in self.marked]
+
+    def mark_processed(self, key: str) -> None:
+        if self.failing_marks:
+            self.failing_marks -= 1
+            raise OSError("the mailbox went away")
+        self.marked.append(key)
+
+    def close(self) -> None:
+        """Nothing held."""
+
+
+def report_mail(message_id: str, data: bytes, sender: str = VAN_LAM, name: str = "BC giam sat.docx") -> bytes:
+    return simple(sender=sender, files=[attachment(data, name, DOCX_TYPE)],
+                  headers=[("Message-ID", message_id)])
+
+
+def test_the_sample_mailbox_once_and_only_once(campaign, store, tmp_path, now):
+    source = maildir_with(tmp_path, campaign)
+    transport = FileTransport(tmp_path / "outbox")
+    first = run_pass(campaign, store, source, transport, now, extract=extract)
+    truth = {p.stem.removesuffix(".truth"): json.loads(p.read_text()) for p in EMAILS.glob("*.truth.json")}
+    assert (first.new, first.errors) == (len(truth), [])
+    messages = {m.source_key.removeprefix("maildir:"): m for m in store.messages()}
+    assert len(messages) == len(store.messages()) == len(truth)
+    assert {k: m.category for k, m in messages.items()} == {k: t["category"] for k, t in truth.items()}
+
+    # Replies go exactly to the messages whose action answers the sender, and never to
+    # automatic mail, bounces, newsletters or messages waiting for the secretary.
+    replied = {row.message_row_id for row in store.outgoing_in_states("sent")}
+    assert replied == {m.id for m in messages.values() if m.action in REPLY_ACTIONS}
+    assert {m.category for m in messages.values() if m.id in replied} <= {"report", "unsupported"}
+    assert first.replies_queued == first.outbox["sent"] == len(replied) == len(list((tmp_path / "outbox").iterdir()))
+    assert {m.category for m in messages.values() if m.review_state == "open"} == {"unmatched", "no_attachment", "link_only"}
+    assert [e.kind for e in store.events(now - dt.timedelta(days=30))] == ["bounce"]
+    assert store.consistency_check() == []
+    # Văn Lâm's report and appendix (e03) are its versions 1 and 2; its .rar (e10) has none.
+    van_lam = [d for d in store.documents() if d.unit == "ubnd-van-lam"]
+    assert [(d.version, d.error is None) for d in van_lam] == [(1, True), (2, True), (None, False)]
+
+    second = run_pass(campaign, store, source, transport, now + dt.timedelta(minutes=5), extract=extract)
+    assert (second.new, second.already_recorded, second.outbox["sent"]) == (0, 0, 0)
+    assert list(source.fetch_new()) == []
+    assert len(store.messages()) == len(truth)
+
+
+def test_a_resend_is_a_duplicate_and_a_corrected_file_the_next_version(campaign, store, tmp_path, now):
+    report = docx_bytes("ỦY BAN NHÂN DÂN", "HUYỆN VĂN LÂM", "BÁO CÁO", "I. KHÁI QUÁT CHUNG", "Nội dung.")
+    corrected = docx_bytes("ỦY BAN NHÂN DÂN", "HUYỆN VĂN LÂM", "BÁO CÁO", "I. KHÁI QUÁT CHUNG",
+                           "II. KẾT QUẢ THỰC HIỆN", "Nội dung đã sửa.")
+    raws = [report_mail("<v1@vanlam>", report), report_mail("<v1-again@vanlam>", report, name="BC (1).docx"),
+            report_mail("<v2@vanlam>", corrected)]
+    seen = []
+
+    def compose(campaign, message, decision, files, now):
+        seen.append([(f.filename, f.version, f.duplicate_of) for f in files])
+        return pipeline.acknowledgement(campaign, message, decision, files, now=now)
+
+    source = ListSource([SourceMessage(f"test:{n}", raw, now) for n, raw in enumerate(raws)])
+    summary = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, compose=compose, extract=extract)
+    assert summary.duplicate_documents == 1 and summary.errors == []
+    assert seen == [[("BC giam sat.docx", 1, None)], [("BC (1).docx", None, "BC giam sat.docx")],
+                    [("BC giam sat.docx", 2, None)]]
+    first, again, fixed = store.documents()
+    assert (again.version, again.duplicate_of, fixed.version) == (None, first.id, 2)
+    assert [d.sha256 for d in store.latest_documents_by_unit()["ubnd-van-lam"]] == [fixed.sha256]
+
+
+def test_crash_between_recording_and_marking(campaign, store, tmp_path, now):
+    names = ["e01", "e08", "e12"]
+    source = maildir_with(tmp_path, campaign, names)
+    real_mark = source.mark_processed
+    calls = Counter()
+
+    def mark_failing_once(key):
+        calls["mark"] += 1
+        if calls["mark"] == 1:
+            raise OSError("connection to the mailbox lost")
+        real_mark(key)
+
+    source.mark_processed = mark_failing_once
+    transport = FileTransport(tmp_path / "outbox")
+    first = run_pass(campaign, store, source, transport, now, extract=extract)
+    assert first.new == 3 and len(first.errors) == 1 and "not marked" in first.errors[0]
+    assert len(list(source.fetch_new())) == 1  # recorded, still new at the source
+
+    second = run_pass(campaign, store, source, transport, now + dt.timedelta(minutes=5), extract=extract)
+    assert (second.new, second.already_recorded, second.errors) == (0, 1, [])
+    assert list(source.fetch_new()) == []
+    assert Counter(m.source_key for m in store.messages()) == Counter(f"maildir:{n}" for n in names)
+    assert store.outbox_counts()["sent"] == 1  # e01's acknowledgement, once
+
+
+def test_a_store_failure_leaves_the_message_new(campaign, store, tmp_path, now, monkeypatch):
+    source = ListSource([SourceMessage("test:1", (EMAILS / "e01.eml").read_bytes(), now)])
+    real_record = store.record
+    monkeypatch.setattr(store, "record", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    first = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, extract=extract)
+    assert first.new == 0 and "not recorded, will be tried again: disk full" in first.errors[0]
+    assert source.marked == [] and store.messages() == []
+    monkeypatch.setattr(store, "record", real_record)
+    second = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, extract=extract)
+    assert (second.new, source.marked) == (1, ["test:1"])
+
+
+def test_crash_between_queueing_and_sending(campaign, store, tmp_path, now, smtp_sink, monkeypatch):
+    source = maildir_with(tmp_path, campaign, ["e01", "e03", "e10", "e12"])
+
+    class Crash(BaseException):
+        """The process dies (power cut, kill -9) right after the commits."""
+
+    def crash(self, transport, now):
+        raise Crash()
+
+    monkeypatch.setattr(Outbox, "flush", crash)
+    with pytest.raises(Crash):
+        run_pass(campaign, store, source, SmtpTransport(smtp_sink.url), now, extract=extract)
+    monkeypatch.undo()
+    queued = store.outgoing_in_states("queued")
+    assert len(queued) == 3 and smtp_sink.received == []
+
+    # The server is down at the next pass: nothing is lost, nothing is sent.
+    down = run_pass(campaign, store, source, SmtpTransport(f"smtp://127.0.0.1:{free_port()}", timeout=2),
+                    now + dt.timedelta(minutes=5), extract=extract)
+    assert (down.new, down.outbox["retry"], down.outbox["sent"]) == (0, 1, 0)
+
+    later = now + dt.timedelta(hours=1)
+    assert run_pass(campaign, store, source, SmtpTransport(smtp_sink.url), later, extract=extract).outbox["sent"] == 3
+    assert run_pass(campaign, store, source, SmtpTransport(smtp_sink.url), later + dt.timedelta(hours=1),
+                    extract=extract).outbox["sent"] == 0
+    ids = [r.message["Message-ID"] for r in smtp_sink.received]
+    assert len(ids) == len(set(ids)) == 3
+    assert sorted(r.rcpt_tos[0] for r in smtp_sink.received) == sorted(
+        ["vanthu.sct@hungyen.gov.vn", "vanphong@vanlam.hungyen.gov.vn", VAN_LAM])
+    assert {r.message["X-Intake-Bot"] for r in smtp_sink.received} <= {
+        f"{campaign.id}; kind={action}" for action in REPLY_ACTIONS}
+    assert all(r.message["In-Reply-To"] for r in smtp_sink.received)
+
+
+def test_rate_limit_per_sender_per_day(campaign, store, tmp_path, now):
+    limited = dataclasses.replace(campaign, ack_max_per_sender_per_day=2)
+    report = docx_bytes("BÁO CÁO", "I. KHÁI QUÁT CHUNG")
+    items = [SourceMessage(f"test:{n}", report_mail(f"<{n}@vanlam>", report), now) for n in range(3)]
+    source = ListSource(items)
+    first = run_pass(limited, store, source, FileTransport(tmp_path / "out"), now, extract=extract)
+    assert (first.new, first.replies_queued) == (3, 2)
+    held = store.messages()[2]
+    assert held.reasons[-1] == f"no reply: already 2 replies to {VAN_LAM} today (limit)"
+    [event] = store.events(now, kinds=("reply_held",))
+    assert event.unit == "ubnd-van-lam" and event.detail["address"] == VAN_LAM
+
+    # The campaign's next day (midnight in Hanoi, not UTC) opens a new allowance.
+    tomorrow = now.replace(hour=0, minute=5) + dt.timedelta(days=1)
+    source.items.append(SourceMessage("test:3", report_mail("<3@vanlam>", report), tomorrow))
+    assert run_pass(limited, store, source, FileTransport(tmp_path / "out"), tomorrow, extract=extract).replies_queued == 1
+
+
+@pytest.mark.parametrize("headers, sender, why", [
+    ([("Auto-Submitted", "auto-generated")], VAN_LAM, "Auto-Submitted: auto-generated"),
+    ([("X-Intake-Bot", "hung-yen-2024; kind=acknowledge")], VAN_LAM, "sent by this bot"),
+    ([("Return-Path", "<>")], VAN_LAM, "null Return-Path"),
+    ([("List-Id", "<baocao.lists.hungyen.gov.vn>")], VAN_LAM, "mailing-list"),
+    ([("Precedence", "bulk")], VAN_LAM, "Precedence: bulk"),
+    ([], "noreply@hungyen.gov.vn", "robot"),
+    ([], "MAILER-DAEMON@hungyen.gov.vn", "robot"),
+    ([], "baocao-request@lists.hungyen.gov.vn", "robot"),
+    ([], "ktns.hdndhy@gmail.com", "the bot's own address"),
+    ([("Authentication-Results", "mx.google.com; spf=pass; dmarc=fail (p=REJECT) header.from=hungyen.gov.vn")],
+     VAN_LAM, "DMARC"),
+])
+def test_reply_rules_refuse(campaign, store, now, headers, sender, why):
+    message = parse_message(simple(sender=sender, headers=headers), campaign.limits)
+    p = Pass(campaign, store, ListSource([]), Outbox(store, campaign), now, pipeline.acknowledgement, extract)
+    refusal = reply_refusal(p, message)
+    assert refusal is not None and why in refusal.reason
+
+
+def test_reply_rules_let_a_person_through(campaign, store, now):
+    message = parse_message(simple(sender=VAN_LAM, headers=[
+        ("Auto-Submitted", "no"), ("Authentication-Results", "mx.google.com; dmarc=pass")]), campaign.limits)
+    p = Pass(campaign, store, ListSource([]), Outbox(store, campaign), now, pipeline.acknowledgement, extract)
+    assert reply_refusal(p, message) is None
+
+
+def test_same_message_under_a_new_key_is_not_recorded_twice(campaign, store, tmp_path, now):
+    raw = (EMAILS / "e08.eml").read_bytes()
+    source = ListSource([SourceMessage("imap:INBOX:1714000000:7", raw, now)])
+    run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, extract=extract)
+    # The folder was rebuilt: same bytes, new UIDVALIDITY. An edited copy is a new message.
+    source.items = [SourceMessage("imap:INBOX:1715000000:7", raw, now),
+                    SourceMessage("imap:INBOX:1715000000:8", raw.replace(b"Subject:", b"X-Edited: 1\r\nSubject:", 1), now)]
+    summary = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, extract=extract)
+    assert (summary.seen_again, summary.new) == (1, 1)
+    assert [m.source_key for m in store.messages()] == ["imap:INBOX:1714000000:7", "imap:INBOX:1715000000:8"]
+    assert store.is_recorded("imap:INBOX:1715000000:7") and "imap:INBOX:1715000000:7" in source.marked
+
+
+def test_bad_input_is_recorded_with_its_reason(campaign, store, tmp_path, now, monkeypatch):
+    big = SourceMessage("test:big", simple(sender=VAN_LAM).split(b"\r\n\r\n")[0] + b"\r\n\r\n", now,
+                        truncated_reason=DOCUMENT_TOO_LARGE)
+    garbage = SourceMessage("test:garbage", b"\x00\xff\xfe not a message at all \x89PNG", None)
+    source = ListSource([big, garbage])
+    summary = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, extract=extract)
+    assert summary.errors == [] and summary.new == 2 and source.marked == ["test:big", "test:garbage"]
+    big_row, garbage_row = store.messages()
+    assert (big_row.category, big_row.unit, big_row.action) == ("unsupported", "ubnd-van-lam", "ask_for_resend")
+    assert "only the headers were downloaded" in big_row.problems[-1]
+    assert [e.detail["reason"] for e in store.events(now, kinds=("limit",))] == [DOCUMENT_TOO_LARGE]
+    assert garbage_row.received_at == now  # no date anywhere: the pass's clock
+    assert store.outgoing(f"ack:{big_row.message_id}").state == "sent"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in a rule")
+
+    monkeypatch.setattr(pipeline, "classify", broken)
+    source.items.append(SourceMessage("test:e01", (EMAILS / "e01.eml").read_bytes(), now))
+    summary = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, extract=extract)
+    assert summary.new == 1 and "test:e01" in source.marked
+    row = store.messages()[-1]
+    assert (row.category, row.unit, row.action, row.review_state) == ("unsupported", "so-cong-thuong", "review", "open")
+    assert row.reasons == ["the message could not be classified: RuntimeError: a bug in a rule"]
+    assert [e.kind for e in store.events(now, kinds=("error",))] == ["error"]
+
+
+def test_a_failing_source_still_lets_the_replies_go(campaign, store, tmp_path, now):
+    class BrokenSource(ListSource):
+        def fetch_new(self):
+            yield SourceMessage("test:1", (EMAILS / "e01.eml").read_bytes(), now)
+            raise OSError("IMAP connection reset")
+
+    summary = run_pass(campaign, store, BrokenSource([]), FileTransport(tmp_path / "out"), now, extract=extract)
+    assert (summary.new, summary.outbox["sent"]) == (1, 1)
+    assert summary.errors == ["mail source: IMAP connection reset"]
+
+
+def test_summary_is_json(campaign):
+    summary = PassSummary(new=2, by_category=Counter(report=2), outbox={"sent": 2})
+    assert json.loads(json.dumps(summary.to_json()))["by_category"] == {"report": 2}
+
+
+def test_the_lock_refuses_a_second_pass(tmp_path):
+    with pass_lock(tmp_path):
+        with pytest.raises(PassLocked, match=r"another intake-bot pass is running .*process \d+"):
+            with pass_lock(tmp_path):
+                pass
+    with pass_lock(tmp_path):  # released at the end of the block
+        pass
+
+    # Another process holds it for a moment: a pass that may wait gets it when it is released.
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from intake_bot.lock import pass_lock
+        with pass_lock({str(tmp_path)!r}):
+            print("held", flush=True)
+            time.sleep(1.0)
+        print("released", flush=True)
+        """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(PassLocked, match="after waiting 0.2 s"):
+            with pass_lock(tmp_path, wait=0.2):
+                pass
+        with pass_lock(tmp_path, wait=10):
+            assert holder.stdout.readline().strip() == "released"
+    finally:
+        holder.wait(timeout=10)
