@@ -145,6 +145,21 @@ def test_table_continued_on_the_next_pdf_page_without_its_header():
     assert len(read_appendix(separated)[0]) == 1
 
 
+def test_a_second_sheet_without_header_is_not_a_continuation():
+    first = Table(rows=[HEADER, ["1", "CCN Tân Quang", "Công ty A", "47,7", "33,6", "63,8"]])
+    notes = Table(rows=[["1", "Ghi chú về số liệu", "Phòng Kinh tế", "12", "3", "4"]])
+    assert len(read_appendix(Content(format="xlsx", blocks=[first, notes]))[0]) == 1
+
+
+def test_other_ways_of_naming_the_columns():
+    table = Table(rows=[["Số TT", "Cụm công nghiệp", "Quy mô (ha)", "Diện tích đất công nghiệp (ha)",
+                         "Tỷ lệ (%)", "Doanh nghiệp đầu tư hạ tầng"],
+                        ["01", "Tân Quang", "47,7", "33,6", "63,8", "Công ty A"]])
+    rows, _ = read_appendix(doc(table))
+    assert rows == [{"kind": "CCN", "group": None, "stt": "1", "name": "Tân Quang", "investor": "Công ty A",
+                     "area_ha": 47.7, "leasable_ha": 33.6, "occupancy_pct": 63.8}]
+
+
 def test_kind_named():
     assert kind_named("Tên CCN") == "CCN"
     assert kind_named("Kết quả đầu tư Khu công nghiệp") == "KCN"

@@ -129,6 +129,16 @@ def test_plain_face_numbered_lines_count_only_when_their_words_match(campaign):
     assert [h for _, h in keys] == ["I. Khái quát chung", "II. Kết quả thực hiện", "1. Công tác tham mưu triển khai"]
 
 
+def test_heading_that_runs_into_its_text(campaign):
+    doc = report(B("II. KẾT QUẢ THỰC HIỆN"),
+                 P("1. Công tác tham mưu triển khai: Thực hiện Nghị quyết số 07-NQ/TU, UBND huyện đã ban hành "
+                   "Kế hoạch số 132/KH-UBND ngày 4/10/2021 để triển khai thực hiện; định kỳ kiểm điểm tiến độ."),
+                 P("2. Về quy hoạch: đã rà soát, đề xuất đưa 3 khu công nghiệp vào quy hoạch tỉnh."), body=False)
+    keys, present, *_ = keys_of(doc, campaign)
+    assert keys == [("II", "II. KẾT QUẢ THỰC HIỆN"), ("II.1", "1. Công tác tham mưu triển khai")]
+    assert find_sections(doc)[1]["text_chars"] > 100
+
+
 def test_appendix_key_only_with_rows_and_appendix_titles_are_not_sections(campaign):
     doc = report(B("I. Khái quát chung"), B("IV. Đề xuất, kiến nghị"), B("PHỤ LỤC"),
                  B("KẾT QUẢ THỰC HIỆN VIỆC TRIỂN KHAI ĐẦU TƯ CÁC KHU CÔNG NGHIỆP"),

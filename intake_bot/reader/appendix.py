@@ -63,12 +63,14 @@ def _role(label: str) -> str | None:
         return "investor"
     if "da cho thue" in label or "da thue" in label:
         return "leased"
-    if "cho thue" in label or "thuong pham" in label:
+    if "cho thue" in label or "thuong pham" in label or "dat cong nghiep" in label:
         return "leasable"
     if "dien tich" in label or "quy mo" in label or words[0] == "tong":
         return "area"
     if words[0] == "ten" or label in ("khu cong nghiep", "cum cong nghiep", "kcn", "ccn", "kcn ccn"):
         return "name"
+    if words[:2] == ["ty", "le"]:
+        return "occupancy"
     return None
 
 
@@ -163,6 +165,7 @@ class _State:
     group: str | None = None
     group_kind: str | None = None
     groups_in_part: int = 0
+    page: int | None = None
 
     def start_part(self, kind: str | None) -> None:
         self.part_kind, self.group, self.group_kind, self.groups_in_part = kind, None, None, 0
@@ -262,6 +265,12 @@ def _checks(row: dict) -> list[str]:
     return warnings
 
 
+def _paged_on(state: _State, table: Table) -> bool:
+    """Whether `table` comes on a later page of a paged document (PDF) than the appendix table
+    read last: only a page break splits one table in two."""
+    return state.page is not None and table.page is not None and table.page > state.page
+
+
 def read_appendix(content: Content, kinds_hint: tuple[str, ...] | list[str] = ()) -> tuple[list[dict], list[str]]:
     """Every appendix data row of the document, flattened, and warnings where numbers do not add
     up (leasable area above the area, occupancy outside 0-100 %), each naming its row."""
@@ -284,17 +293,18 @@ def read_appendix(content: Content, kinds_hint: tuple[str, ...] | list[str] = ()
             columns, first = header
             above = recent_text[-4:] + [_row_text(r) for r in grid[:first]]
             title_kind = _title_kind(above)
-            if state is not None and state.columns.roles == columns.roles:
+            if state is not None and _paged_on(state, block) and state.columns.roles == columns.roles:
                 state.columns = columns
             else:
                 state = _State(columns, title_kind)
-        elif state is not None and len(grid[0] if grid else []) == state.columns.width:
+        elif state is not None and _paged_on(state, block) and len(grid[0] if grid else []) == state.columns.width:
             first = 0
         else:
             state = None
             recent_text = []
             continue
         recent_text = []
+        state.page = block.page
         for row in grid[first:]:
             record = _read_row(row, state, kinds_hint)
             if record is not None:

@@ -21,6 +21,8 @@ from .model import Content, Paragraph, Table
 # A heading is short; a numbered paragraph longer than this is body text ("1. Năm 2023, ...").
 _MAX_HEADING = 300
 _MAX_PLAIN_HEADING = 200
+_MAX_UPPER_HEADING = 120
+_MAX_INLINE_HEADING = 150
 # Scores: a heading takes an outline key when its score reaches MATCH; a heading that is only
 # numbered (not bold, styled or upper case) must reach TENTATIVE_MATCH, since it may be a list item.
 MATCH = 0.55
@@ -122,29 +124,39 @@ class _Heading:
 
 
 def _candidate(block: Paragraph) -> _Heading | None:
-    """Whether a paragraph is a heading, and how sure we are (see the module docstring)."""
+    """Whether a paragraph is a heading, and how sure we are (see `find_sections`)."""
     text = collapse(block.text or "")
-    if not text or text[0] in "-+*•–" or len(text) > _MAX_HEADING:
+    if not text or text[0] in "-+*•–":
         return None
     number, rest = numbering(text)
-    if not rest or not any(c.isalpha() for c in rest):
+    if not any(c.isalpha() for c in rest):
         return None
-    upper = is_upper(rest)
-    if block.style_level is not None:
+    if block.style_level is not None and len(text) <= _MAX_HEADING:
         return _Heading(0, text, rest, number, block.style_level, False)
-    if fold(text).startswith(_APPENDIX) and len(text) <= _MAX_PLAIN_HEADING:
+    if number is None:
+        return _unnumbered(block, text, rest)
+    upper = is_upper(rest)
+    if len(text) <= _MAX_HEADING and (block.bold or upper):
         return _Heading(0, text, rest, number, None, False)
-    if number is not None:
-        if block.bold or upper or number.style in ("roman", "part") and len(text) <= _MAX_PLAIN_HEADING:
-            return _Heading(0, text, rest, number, None, False)
-        if len(text) <= _MAX_PLAIN_HEADING and not text.endswith((";", ",")):
-            return _Heading(0, text, rest, number, None, True)
-        return None
+    if number.style in ("roman", "part") and len(text) <= _MAX_PLAIN_HEADING:
+        return _Heading(0, text, rest, number, None, False)
+    head, colon, tail = text.partition(":")
+    if colon and tail.strip() and len(head) <= _MAX_INLINE_HEADING:
+        # "1. Công tác tham mưu triển khai: Thực hiện ..." - the heading runs into its text.
+        return _Heading(0, head, numbering(head)[1], number, None, True, text_chars=len(tail.strip()))
+    if len(text) <= _MAX_PLAIN_HEADING and not text.endswith((";", ",")):
+        return _Heading(0, text, rest, number, None, True)
+    return None
+
+
+def _unnumbered(block: Paragraph, text: str, rest: str) -> _Heading | None:
+    if fold(text).startswith(_APPENDIX) and len(text) <= _MAX_PLAIN_HEADING:
+        return _Heading(0, text, rest, None, None, False)
     if len(text) > _MAX_PLAIN_HEADING or text.endswith((":", ";", ",")):
         return None
     if block.bold:
         return _Heading(0, text, rest, None, None, False)
-    if upper and len(text) <= 120:
+    if is_upper(text) and len(text) <= _MAX_UPPER_HEADING:
         return _Heading(0, text, rest, None, None, True)
     return None
 
@@ -153,7 +165,7 @@ def _continues(heading: _Heading, block: Paragraph, previous: Paragraph) -> bool
     """A numbered heading broken over two lines (PDF) or paragraphs: the next paragraph, in the
     same face and unnumbered, finishes it."""
     text = collapse(block.text or "")
-    if not text or heading.number is None or block.style_level is not None:
+    if not text or heading.number is None or heading.tentative or block.style_level is not None:
         return False
     if block.bold != previous.bold or numbering(text)[0] is not None or heading.text.endswith((".", ":")):
         return False
