@@ -39,17 +39,22 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 
 from .config import Campaign, Unit
 from .draft import Draft
-from .progress import INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, UnitProgress, unit_progress
+from .lock import pass_lock
+from .progress import (INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, ReceivedDocument, UnitProgress,
+                       unit_progress)
 from .templating import environment, render
 from .workdays import WorkCalendar
 
 BEFORE, DUE, OVERDUE = "reminder_before", "reminder_due", "reminder_overdue"
 MISSING, DOCX, UNREACHABLE = "reminder_missing", "reminder_docx", "unit_unreachable"
 REMINDER_KINDS = (BEFORE, DUE, OVERDUE, MISSING, DOCX, UNREACHABLE)
+# How the digest names each kind for the secretary.
+KIND_LABELS = {BEFORE: "Nhắc trước hạn", DUE: "Nhắc đúng hạn", OVERDUE: "Đôn đốc quá hạn",
+               MISSING: "Đề nghị bổ sung nội dung", DOCX: "Đề nghị gửi bản Word",
+               UNREACHABLE: "Báo thư ký: không gửi được thư nhắc"}
 KEY_PREFIX = "remind:"
 
 
@@ -122,21 +127,55 @@ def due_reminders(campaign: Campaign, progress: list[UnitProgress], now: dt.date
     slot = slot_due(campaign, now, calendar)
     if slot is None:
         return []
-    local = now.astimezone(campaign.tz)
     env = environment(campaign.templates_dir)
-    reminders = []
-    for p in progress:
-        unit = campaign.units.get(p.unit)
-        kind = _kind_for(p, slot, local.date(), campaign)
-        if unit is None or kind is None:
-            continue
-        to = _unit_recipients(unit, p)
-        if not to:
-            kind = UNREACHABLE
-        overdue = calendar.working_days_between(campaign.deadline, local.date())
-        reminders.append(Reminder(p.unit, kind, slot,
-                                  _draft(env, campaign, unit, p, slot, kind, to, local, overdue)))
-    return reminders
+    local = now.astimezone(campaign.tz)
+    reminders = (_reminder(env, campaign, calendar, slot, p, local) for p in progress)
+    return [r for r in reminders if r is not None]
+
+
+def sample_reminders(campaign: Campaign) -> list[Reminder]:
+    """One mail of every kind, for the campaign's first unit with made-up progress around the
+    deadline: what `intake-bot check` renders, so that a broken template fails at start-up
+    rather than on a reminder morning."""
+    calendar = WorkCalendar(campaign)
+    env = environment(campaign.templates_dir)
+    unit = next(iter(campaign.units.values()))
+    outline = campaign.outline_of(unit.id)
+    deadline = calendar.on_or_after(campaign.deadline)
+    before, after = calendar.add_working_days(deadline, -1), calendar.add_working_days(deadline, 4)
+    received = dt.datetime.combine(calendar.add_working_days(deadline, -3), campaign.reminder_time,
+                                   tzinfo=campaign.tz)
+    sent = ReceivedDocument("Báo cáo giám sát.docx", 2, "docx", received, "", None)
+    missing = [outline.keys()[-1]] if outline else []
+    cases = [
+        (Slot(before, BEFORE, 1), UnitProgress(unit.id, NOT_RECEIVED)),
+        (Slot(deadline, DUE), UnitProgress(unit.id, NOT_RECEIVED)),
+        (Slot(after, OVERDUE, 2, escalate=True), UnitProgress(unit.id, NOT_RECEIVED)),
+        (Slot(before, BEFORE, 1), UnitProgress(unit.id, INCOMPLETE, received_at=received, version=2,
+                                                last_received_at=received, missing=missing,
+                                                latest_files=[sent])),
+        (Slot(after, OVERDUE, 2), UnitProgress(unit.id, SCANNED_ONLY, received_at=received, version=2,
+                                               last_received_at=received, latest_files=[sent])),
+        (Slot(after, OVERDUE, 2), UnitProgress(unit.id, NOT_RECEIVED, bounced=unit.addresses)),
+    ]
+    reminders = [_reminder(env, campaign, calendar, slot, p,
+                           dt.datetime.combine(slot.day, campaign.reminder_time, tzinfo=campaign.tz))
+                 for slot, p in cases]
+    return [r for r in reminders if r is not None]
+
+
+def _reminder(env, campaign: Campaign, calendar: WorkCalendar, slot: Slot, p: UnitProgress,
+              local_now: dt.datetime) -> Reminder | None:
+    """What a unit gets in a slot (see the module docstring), or None."""
+    unit = campaign.units.get(p.unit)
+    kind = _kind_for(p, slot, local_now.date(), campaign)
+    if unit is None or kind is None:
+        return None
+    to = _unit_recipients(unit, p)
+    if not to:
+        kind = UNREACHABLE
+    overdue = calendar.working_days_between(campaign.deadline, local_now.date())
+    return Reminder(p.unit, kind, slot, _draft(env, campaign, unit, p, slot, kind, to, local_now, overdue))
 
 
 def _kind_for(p: UnitProgress, slot: Slot, today: dt.date, campaign: Campaign) -> str | None:
@@ -186,29 +225,18 @@ def _draft(env, campaign: Campaign, unit: Unit, p: UnitProgress, slot: Slot, kin
 
 
 def run_reminders(campaign: Campaign, store, outbox, transport, now: dt.datetime,
-                  dry_run: bool = False, data_dir: Path | None = None) -> list[dict]:
+                  dry_run: bool = False, caller_holds_lock: bool = False) -> list[dict]:
     """One reminder pass: the slot's mail as `intake-bot remind --json` prints it, each entry
     saying whether its key was already in the outbox before this pass (`already_in_outbox`).
-    Unless `dry_run`, each new mail is queued under its key and the outbox is flushed. With
-    `data_dir`, the pass holds the data dir's pass lock so that it never interleaves with a poll
-    pass (the outbox's flush needs it)."""
-    with _pass_lock(data_dir):
+    Unless `dry_run`, each new mail is queued under its key and the outbox is flushed, under
+    the data directory's pass lock (lock.py) unless the caller already holds it; a dry run
+    only reads, so it takes no lock and never waits for a running pass."""
+    if dry_run:
         reminders = due_reminders(campaign, unit_progress(store, campaign, now), now)
-        report = []
-        for reminder in reminders:
-            if dry_run:
-                known = store.outgoing(reminder.key) is not None
-            else:
-                known = not outbox.queue(reminder.key, reminder.draft, now)
-            report.append({**reminder.to_json(), "already_in_outbox": known})
-        if not dry_run:
-            outbox.flush(transport, now)
+        return [{**r.to_json(), "already_in_outbox": store.outgoing(r.key) is not None} for r in reminders]
+    with nullcontext() if caller_holds_lock else pass_lock(store.data_dir):
+        reminders = due_reminders(campaign, unit_progress(store, campaign, now), now)
+        report = [{**r.to_json(), "already_in_outbox": not outbox.queue(r.key, r.draft, now)}
+                  for r in reminders]
+        outbox.flush(transport, now)
     return report
-
-
-def _pass_lock(data_dir: Path | None):
-    if data_dir is None:
-        return nullcontext()
-    from .lock import pass_lock
-
-    return pass_lock(data_dir)

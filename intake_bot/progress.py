@@ -28,6 +28,9 @@ from .workdays import WorkCalendar
 
 NOT_RECEIVED, INCOMPLETE, SCANNED_ONLY, COMPLETE = "not_received", "incomplete", "scanned_only", "complete"
 STATUSES = (NOT_RECEIVED, INCOMPLETE, SCANNED_ONLY, COMPLETE)
+# How the digest and its workbook name each status for the secretary.
+STATUS_LABELS = {NOT_RECEIVED: "Chưa gửi báo cáo", INCOMPLETE: "Còn thiếu nội dung",
+                 SCANNED_ONLY: "Chỉ có bản chụp (scan)", COMPLETE: "Đã đủ nội dung"}
 _EXTRACTION_FIELDS = {f.name for f in dataclasses.fields(Extraction)}
 
 
@@ -107,8 +110,11 @@ def extraction_from_json(data: dict | None) -> Extraction | None:
 
 
 def latest_report(documents: list[ReceivedDocument]) -> list[ReceivedDocument]:
-    """The documents that make up the unit's latest report (see the module docstring)."""
-    readable = sorted((d for d in documents if d.readable), key=lambda d: d.version)
+    """The documents that make up the unit's latest report (see the module docstring). Of a
+    DOCX and its PDF copy sent together, the DOCX counts: it is the original, and counting both
+    would count the appendix rows twice."""
+    readable = sorted((d for d in documents if d.readable),
+                      key=lambda d: (d.received_at, d.format == "docx", d.version))
     text = [d for d in readable if not d.is_workbook and not d.scanned]
     workbooks = [d for d in readable if d.is_workbook]
     scans = [d for d in readable if d.scanned]

@@ -193,3 +193,78 @@ def test_json_shape(campaign, kind_status):
     entry = reminder.to_json()
     assert {"unit", "kind", "to", "cc", "subject", "slot"} <= set(entry)
     assert entry["slot"] == "2024-05-09" and entry["unit"] == "bql-kcn"
+
+
+# ------------------------------------------------------------------ progress from documents
+
+
+def _received(name, version, fmt="docx", scanned=False, present=(), rows=0, when=at(D(2024, 5, 6), 10)):
+    extraction = Extraction(file=name, format=fmt, scanned=scanned, unit="ubnd-van-lam",
+                            outline={"id": "huyen", "present": list(present), "missing": []} if present else None,
+                            tables=[{"name": f"CCN {i}"} for i in range(rows)])
+    return ReceivedDocument(name, version, fmt, when, "ubnd.vanlam@hungyen.gov.vn", extraction)
+
+
+def test_progress_statuses(campaign):
+    from intake_bot.progress import summarize
+    from intake_bot.workdays import WorkCalendar
+
+    calendar = WorkCalendar(campaign)
+    keys = campaign.outline_of("ubnd-van-lam").keys()
+    text_keys = [k for k in keys if k != "PL"]
+    now = at(D(2024, 5, 14), 9)
+
+    def status(docs):
+        return summarize(campaign, calendar, "ubnd-van-lam", docs, now)
+
+    nothing = status([])
+    assert nothing.status == "not_received" and nothing.days_late == 2  # 13 and 14 May
+    # The Word file and the appendix workbook beside it make one complete report.
+    both = status([_received("BC.docx", 1, present=text_keys),
+                   _received("PL.xlsx", 2, fmt="xlsx", rows=9, when=at(D(2024, 5, 8), 10))])
+    assert both.status == "complete" and both.missing == [] and both.appendix_rows == 9
+    assert both.version == 2 and both.days_late == 0 and both.received_at == at(D(2024, 5, 6), 10)
+    assert both.last_received_at == at(D(2024, 5, 8), 10)
+    # A workbook alone misses every text item.
+    alone = status([_received("PL.xlsx", 1, fmt="xlsx", rows=3)])
+    assert alone.status == "incomplete" and alone.missing == text_keys
+    # A scan alone asks for the Word file; a Word file sent with the scan makes the scan moot.
+    scan = _received("scan.pdf", 1, fmt="pdf", scanned=True)
+    assert status([scan]).status == "scanned_only"
+    docx = _received("BC.docx", 2, present=text_keys[:-1], rows=4)
+    assert status([scan, docx]).status == "incomplete" and status([scan, docx]).missing == ["IV"]
+    # A signed scan sent after the Word file does not hide it.
+    later_scan = _received("ký.pdf", 3, fmt="pdf", scanned=True, when=at(D(2024, 5, 9), 10))
+    assert status([docx, later_scan]).status == "incomplete"
+    # Of a DOCX and its PDF copy sent together, the DOCX counts (its rows once, not twice).
+    pdf_copy = _received("BC.pdf", 3, fmt="pdf", present=text_keys[:-1], rows=4)
+    together = status([docx, pdf_copy])
+    assert [d.filename for d in together.latest_files] == ["BC.docx"] and together.appendix_rows == 4
+    # The latest report replaces the earlier one: items present before but not now are missing.
+    fixed = _received("BC bổ sung.docx", 4, present=keys, rows=5, when=at(D(2024, 5, 13), 10))
+    assert status([docx, fixed]).status == "complete"
+    late = status([_received("BC.docx", 1, present=keys, rows=1, when=at(D(2024, 5, 14), 8))])
+    assert late.status == "complete" and late.days_late == 2
+
+
+def test_samples_cover_every_kind(campaign):
+    from intake_bot.followup import REMINDER_KINDS, sample_reminders
+
+    samples = sample_reminders(campaign)
+    assert sorted(r.kind for r in samples) == sorted(REMINDER_KINDS)
+    assert all(r.draft.subject and r.draft.text and r.draft.html for r in samples)
+
+
+def test_a_broken_template_fails_the_samples(campaign, tmp_path):
+    import shutil
+
+    from jinja2 import UndefinedError
+
+    from intake_bot.followup import sample_reminders
+
+    broken = tmp_path / "templates"
+    shutil.copytree(campaign.templates_dir, broken)
+    text = (broken / "reminder.txt.j2").read_text(encoding="utf-8")
+    (broken / "reminder.txt.j2").write_text(text.replace("{{ m.title }}", "{{ m.tittle }}"), encoding="utf-8")
+    with pytest.raises(UndefinedError):
+        sample_reminders(dataclasses.replace(campaign, templates_dir=broken))

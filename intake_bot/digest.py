@@ -1,0 +1,267 @@
+"""The secretary's daily digest: where every unit stands, what came in, what needs her eyes.
+
+One mail a working day at `digest_time` (HTML and plain text, from templates/digest.*.j2), with
+the consolidated workbook attached (workbook.py). Its outbox key is `digest:<day>`, where the
+day is the latest working day whose digest time has passed (`digest_day`): a digest missed while
+the machine was off is sent once when it comes back, and a day off adds none (its key is the
+last working day's, already sent).
+
+"Since the last digest" means since the previous digest mail was queued, or since the campaign
+start before the first one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from .config import Campaign
+from .draft import Draft
+from .followup import KEY_PREFIX as REMINDER_KEY_PREFIX
+from .followup import KIND_LABELS as REMINDER_LABELS
+from .progress import COMPLETE, INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, STATUS_LABELS, UnitProgress, unit_progress
+from .reader.model import Extraction
+from .store.db import NewDocument, NewMessage, NewOutgoing, Store
+from .store.models import OutgoingRow
+from .templating import environment, render
+from .workbook import XLSX_MIME, build_workbook
+from .workdays import WorkCalendar
+
+KEY_PREFIX = "digest:"
+CATEGORY_LABELS = {
+    "report": "Báo cáo", "unmatched": "Chưa xác định được đơn vị gửi",
+    "no_attachment": "Không có tệp đính kèm", "link_only": "Chỉ gửi đường liên kết",
+    "unsupported": "Tệp không đọc được", "auto_reply": "Thư trả lời tự động",
+    "bounce": "Thư báo không chuyển được", "other": "Thư khác",
+}
+OUTGOING_STATE_LABELS = {"queued": "đang chờ gửi", "sending": "đang gửi", "sent": "đã gửi",
+                         "failed": "gửi không thành công", "unknown": "chưa rõ đã gửi được hay chưa"}
+UNDELIVERED_LABELS = {"failed": "Thư gửi đi không thành công",
+                      "unknown": "Thư gửi đi chưa rõ đã tới nơi hay chưa"}
+
+
+@dataclass
+class Digest:
+    day: dt.date
+    subject: str
+    text: str
+    html: str
+    workbook_bytes: bytes
+    filename: str
+
+    @property
+    def key(self) -> str:
+        return digest_key(self.day)
+
+
+def digest_key(day: dt.date) -> str:
+    return f"{KEY_PREFIX}{day.isoformat()}"
+
+
+def digest_day(campaign: Campaign, now: dt.datetime, calendar: WorkCalendar | None = None) -> dt.date:
+    """The working day whose digest is due at `now`: today once its digest time has passed,
+    else the previous working day."""
+    calendar = calendar or WorkCalendar(campaign)
+    local = now.astimezone(campaign.tz)
+    today = local.date()
+    if calendar.is_working_day(today) and local.time() >= campaign.digest_time:
+        return today
+    return calendar.previous_working_day(today)
+
+
+def build_digest(campaign: Campaign, store, now: dt.datetime, since: dt.datetime | None = None) -> Digest:
+    """The digest as of `now`, covering arrivals and reminders since `since` (default: the
+    previous digest, see the module docstring)."""
+    calendar = WorkCalendar(campaign)
+    since = since or _previous_digest_at(store, now) or dt.datetime.combine(
+        campaign.start, dt.time(), tzinfo=campaign.tz)
+    progress = unit_progress(store, campaign, now, calendar)
+    day = digest_day(campaign, now, calendar)
+    filename = f"{campaign.id}-tong-hop-{now.astimezone(campaign.tz):%Y-%m-%d}.xlsx"
+    context = _context(campaign, store, progress, now, since, calendar, filename)
+    env = environment(campaign.templates_dir)
+    return Digest(
+        day=day,
+        subject=" ".join(render(env, "digest.subject.j2", context).split()),
+        text=render(env, "digest.txt.j2", context),
+        html=render(env, "digest.html.j2", context),
+        workbook_bytes=build_workbook(campaign, progress, now),
+        filename=filename,
+    )
+
+
+def write_digest(digest: Digest, out_dir: str | Path) -> list[Path]:
+    """Write digest.html, digest.txt and the workbook into `out_dir`; return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = [(out / "digest.html", digest.html.encode("utf-8")),
+             (out / "digest.txt", digest.text.encode("utf-8")),
+             (out / digest.filename, digest.workbook_bytes)]
+    for path, data in files:
+        path.write_bytes(data)
+    return [path for path, _ in files]
+
+
+def queue_digest(campaign: Campaign, store, outbox, now: dt.datetime) -> Digest | None:
+    """Build and queue the digest of `digest_day(now)` for the secretary, unless that day's
+    digest is already in the outbox or the day is before the campaign start (None then). The
+    caller flushes the outbox. Raises ValueError when the campaign file gives no secretary
+    address."""
+    if not campaign.secretary_email:
+        raise ValueError("the campaign file has no [secretary] email: the digest has nowhere to go")
+    day = digest_day(campaign, now)
+    if day < campaign.start or store.outgoing(digest_key(day)) is not None:
+        return None
+    digest = build_digest(campaign, store, now)
+    draft = Draft(kind="digest", to=[campaign.secretary_email], subject=digest.subject,
+                  text=digest.text, html=digest.html,
+                  attachments=[(digest.filename, XLSX_MIME, digest.workbook_bytes)])
+    return digest if outbox.queue(digest.key, draft, now) else None
+
+
+def sample_digest(campaign: Campaign) -> Digest:
+    """A digest with something in every section, built from made-up mail in a throw-away SQLite
+    store: what `intake-bot check` renders, so that a broken digest template fails at start-up
+    rather than at the evening send."""
+    calendar = WorkCalendar(campaign)
+    deadline = calendar.on_or_after(campaign.deadline)
+    now = dt.datetime.combine(calendar.add_working_days(deadline, 2), campaign.digest_time, tzinfo=campaign.tz)
+    earlier = now - dt.timedelta(hours=6)
+    first, *others = campaign.units.values()
+    outline = campaign.outline_of(first.id)
+    keys = outline.keys() if outline else []
+    report = Extraction(
+        file="Báo cáo giám sát.docx", format="docx", unit=first.id,
+        outline={"id": outline.id, "present": keys[:-2], "missing": keys[-2:]} if outline else None,
+        tables=[{"kind": "CCN", "group": "I", "stt": "1", "name": "CCN mẫu", "investor": "Công ty mẫu",
+                 "area_ha": 1234.5, "leasable_ha": 1000.25, "occupancy_pct": 85.3}],
+        warnings=["Tổng diện tích nhóm I khác tổng các dòng"]).to_json()
+    with tempfile.TemporaryDirectory(prefix="intake-bot-sample-") as folder:
+        store = Store(folder, url=f"sqlite:///{Path(folder) / 'sample.db'}")
+        try:
+            for n, (unit, category, extraction) in enumerate(
+                    [(first, "report", report), (None, "unmatched", {**report, "unit": None})]):
+                raw = store.archive.put(f"sample {n}".encode())
+                store.record(
+                    NewMessage(source_key=f"sample:{n}", raw_sha256=raw, message_id=f"<sample{n}@invalid>",
+                               sender=(unit.addresses[0] if unit and unit.addresses else "sender@invalid"),
+                               subject="V/v gửi báo cáo giám sát", received_at=earlier, category=category,
+                               action="review" if unit is None else "acknowledge",
+                               unit=unit.id if unit else None, reasons=["sample"],
+                               review_state=None if unit else "open"),
+                    [NewDocument(sha256=raw, filename=extraction["file"], unit=unit.id if unit else None,
+                                 version=1 if unit else None, duplicate_of=None, extraction=extraction,
+                                 format="docx")], [], [], earlier)
+            if others:
+                store.add_event("bounce", {"addresses": ["unit@invalid"]}, earlier, unit=others[0].id)
+            key = f"{REMINDER_KEY_PREFIX}{first.id}:sample"
+            with store.transaction() as s:
+                store.queue_outgoing(s, NewOutgoing(
+                    key=key, kind="reminder_overdue", to=list(first.addresses[:1]) or ["unit@invalid"],
+                    subject="Đôn đốc gửi báo cáo", text=".", message_id="<sample@invalid>", unit=first.id),
+                    earlier)
+            store.set_outgoing_state(store.outgoing(key).id, "failed", error="550 5.1.1 sample")
+            return build_digest(campaign, store, now, since=earlier - dt.timedelta(hours=1))
+        finally:
+            store.close()
+
+
+# ------------------------------------------------------------------ facts for the templates
+
+
+def _previous_digest_at(store, now: dt.datetime) -> dt.datetime | None:
+    with store.transaction() as s:
+        return s.scalar(select(func.max(OutgoingRow.created_at)).where(
+            OutgoingRow.key.startswith(KEY_PREFIX), OutgoingRow.created_at < now))
+
+
+def _context(campaign: Campaign, store, progress: list[UnitProgress], now: dt.datetime,
+             since: dt.datetime, calendar: WorkCalendar, filename: str) -> dict:
+    tz = campaign.tz
+    local_now = now.astimezone(tz)
+    past_deadline = local_now.date() > campaign.deadline
+    names = {uid: u.short_name for uid, u in campaign.units.items()}
+    by_status = {status: sum(p.status == status for p in progress)
+                 for status in (COMPLETE, INCOMPLETE, SCANNED_ONLY, NOT_RECEIVED)}
+    return {
+        "campaign": campaign,
+        "now": local_now,
+        "since": since.astimezone(tz),
+        "deadline_passed": past_deadline,
+        "working_days_after_deadline": calendar.working_days_between(campaign.deadline, local_now.date()),
+        "counts": {**by_status, "total": len(progress),
+                   "overdue": sum(p.status != COMPLETE for p in progress) if past_deadline else 0},
+        "units": [_unit_line(campaign, p) for p in progress],
+        "arrivals": _arrivals(store, since, names, tz),
+        "review": _review(campaign, store, progress, names, tz),
+        "reminders": _reminders(store, since, names, tz),
+        "warnings": [{"unit": names.get(p.unit, p.unit), "filename": doc.filename, "version": doc.version,
+                      "text": text} for p in progress for doc, text in p.warnings],
+        "filename": filename,
+    }
+
+
+def _unit_line(campaign: Campaign, p: UnitProgress) -> dict:
+    unit = campaign.units[p.unit]
+    outline = campaign.outline_of(p.unit)
+    return {
+        "id": p.unit, "name": unit.short_name, "status": p.status,
+        "status_label": STATUS_LABELS[p.status],
+        "received_at": p.received_at.astimezone(campaign.tz) if p.received_at else None,
+        "last_received_at": p.last_received_at.astimezone(campaign.tz) if p.last_received_at else None,
+        "version": p.version,
+        "missing": [{"key": k, "title": outline.title_of(k) if outline else k} for k in p.missing],
+        "appendix_rows": p.appendix_rows, "reminders_sent": p.reminders_sent,
+        "days_late": p.days_late, "bounced": list(p.bounced),
+    }
+
+
+def _arrivals(store, since: dt.datetime, names: dict, tz) -> list[dict]:
+    documents: dict[int, list] = {}
+    for doc in store.documents():
+        documents.setdefault(doc.message_row_id, []).append(doc)
+    return [{
+        "received_at": m.received_at.astimezone(tz), "sender": m.sender, "subject": m.subject,
+        "unit": names.get(m.unit, m.unit) if m.unit else None,
+        "category": m.category, "category_label": CATEGORY_LABELS.get(m.category, m.category),
+        "files": [{"filename": d.filename, "version": d.version,
+                   "duplicate": d.duplicate_of is not None, "error": d.error}
+                  for d in documents.get(m.id, [])],
+    } for m in sorted(store.messages(), key=lambda m: m.received_at) if m.received_at >= since]
+
+
+def _review(campaign: Campaign, store, progress: list[UnitProgress], names: dict, tz) -> list[dict]:
+    """What needs the secretary: messages held for review, scanned-only units, bounced
+    addresses, and mail the outbox could not deliver."""
+    items = [{"what": CATEGORY_LABELS.get(r.category, r.category),
+              "who": names.get(r.unit, r.unit) if r.unit else r.sender,
+              "when": r.received_at.astimezone(tz), "subject": r.subject, "reasons": r.reasons}
+             for r in store.review_queue()]
+    for p in progress:
+        if p.status == SCANNED_ONLY:
+            items.append({"what": STATUS_LABELS[SCANNED_ONLY], "who": names[p.unit],
+                          "when": p.last_received_at.astimezone(tz), "subject": "",
+                          "reasons": ["chưa có bản Word để tổng hợp số liệu: "
+                                      + ", ".join(d.filename for d in p.latest_files)]})
+        if p.bounced:
+            items.append({"what": "Địa chỉ thư bị trả lại", "who": names[p.unit], "when": None,
+                          "subject": "", "reasons": [f"không chuyển được thư tới {a}" for a in p.bounced]})
+    for row in store.outgoing_in_states("failed", "unknown"):
+        items.append({"what": UNDELIVERED_LABELS[row.state],
+                      "who": ", ".join(row.to), "when": row.created_at.astimezone(tz),
+                      "subject": row.subject, "reasons": [row.last_error] if row.last_error else []})
+    return items
+
+
+def _reminders(store, since: dt.datetime, names: dict, tz) -> list[dict]:
+    with store.transaction() as s:
+        rows = s.scalars(select(OutgoingRow).where(OutgoingRow.key.startswith(REMINDER_KEY_PREFIX),
+                                                   OutgoingRow.created_at >= since)
+                         .order_by(OutgoingRow.created_at, OutgoingRow.id)).all()
+    return [{"unit": names.get(r.unit, r.unit), "kind": r.kind,
+             "kind_label": REMINDER_LABELS.get(r.kind, r.kind), "to": list(r.to), "cc": list(r.cc or []),
+             "at": (r.sent_at or r.created_at).astimezone(tz), "state": r.state,
+             "state_label": OUTGOING_STATE_LABELS.get(r.state, r.state)} for r in rows]

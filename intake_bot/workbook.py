@@ -1,0 +1,119 @@
+"""The consolidated workbook attached to the digest: every appendix row, and the status table.
+
+Numbers stay numbers (the secretary sums and filters them). Their display format is Excel's
+`#,##0.00`, whose separators follow the reader's regional settings: on a machine set to
+Vietnamese (as the committee's are) Excel and LibreOffice show "1.234,50". A format that forced
+"." and "," whatever the locale would have to be text, which no one can add up.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .config import Campaign
+from .progress import STATUS_LABELS, UnitProgress
+
+AREA_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "#,##0.0"  # the value is already in percent: 92.5 means 92,5 %
+DATE_FORMAT = "dd/mm/yyyy hh:mm"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+_MAX_WIDTH = 60
+
+ROW_COLUMNS = ("Đơn vị", "Loại", "Nhóm", "STT", "Tên KCN/CCN", "Chủ đầu tư hạ tầng",
+               "Diện tích (ha)", "Diện tích đất cho thuê (ha)", "Tỷ lệ lấp đầy (%)",
+               "Tệp nguồn", "Phiên bản")
+STATUS_COLUMNS = ("Đơn vị", "Tình trạng", "Nhận lần đầu", "Nhận gần nhất", "Phiên bản",
+                  "Nội dung còn thiếu", "Số dòng phụ lục", "Số lần đã nhắc",
+                  "Số ngày làm việc chậm")
+
+
+def build_workbook(campaign: Campaign, progress: list[UnitProgress], now: dt.datetime) -> bytes:
+    """The .xlsx bytes: sheet "Phụ lục" (appendix rows of each unit's latest report) and sheet
+    "Tình hình" (one line per unit)."""
+    book = Workbook()
+    rows_sheet = book.active
+    rows_sheet.title = "Phụ lục"
+    _fill(rows_sheet, ROW_COLUMNS, _appendix_rows(campaign, progress),
+          {7: AREA_FORMAT, 8: AREA_FORMAT, 9: PERCENT_FORMAT})
+    status_sheet = book.create_sheet("Tình hình")
+    _fill(status_sheet, STATUS_COLUMNS, _status_rows(campaign, progress),
+          {3: DATE_FORMAT, 4: DATE_FORMAT})
+    # Fixed document times, so that the same facts give the same file.
+    stamp = _local_naive(campaign, now)
+    book.properties.created = book.properties.modified = stamp
+    book.properties.creator = campaign.committee
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _unit_name(campaign: Campaign, unit_id: str) -> str:
+    unit = campaign.units.get(unit_id)
+    return unit.short_name if unit else unit_id
+
+
+def _appendix_rows(campaign: Campaign, progress: list[UnitProgress]) -> list[list]:
+    out = []
+    for p in progress:
+        for doc, row in p.rows:
+            out.append([_unit_name(campaign, p.unit), row.get("kind"), row.get("group"), row.get("stt"),
+                        row.get("name"), row.get("investor"), _number(row.get("area_ha")),
+                        _number(row.get("leasable_ha")), _number(row.get("occupancy_pct")),
+                        doc.filename, doc.version])
+    return out
+
+
+def _status_rows(campaign: Campaign, progress: list[UnitProgress]) -> list[list]:
+    out = []
+    for p in progress:
+        outline = campaign.outline_of(p.unit)
+        missing = "; ".join(outline.title_of(k) if outline else k for k in p.missing)
+        out.append([_unit_name(campaign, p.unit), STATUS_LABELS.get(p.status, p.status),
+                    _local_naive(campaign, p.received_at), _local_naive(campaign, p.last_received_at),
+                    p.version, missing or None, p.appendix_rows, p.reminders_sent, p.days_late])
+    return out
+
+
+def _number(value) -> float | None:
+    """A JSON number as a float; anything else (null, a stray string) as an empty cell."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _local_naive(campaign: Campaign, moment: dt.datetime | None) -> dt.datetime | None:
+    """Excel has no time zones: the campaign's wall-clock time."""
+    return moment.astimezone(campaign.tz).replace(tzinfo=None) if moment else None
+
+
+def _fill(sheet: Worksheet, columns: tuple[str, ...], rows: list[list], formats: dict[int, str]) -> None:
+    """Header row (bold, frozen, filtered), the rows, number formats by 1-based column, widths."""
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row in rows:
+        sheet.append(row)
+    for column, number_format in formats.items():
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            cell.number_format = number_format
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, len(rows) + 1)}"
+    for index, title in enumerate(columns, start=1):
+        longest = max([len(title) // 2 + 1] + [len(_shown(r[index - 1])) for r in rows])
+        sheet.column_dimensions[get_column_letter(index)].width = min(_MAX_WIDTH, max(8, longest + 2))
+
+
+def _shown(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return "00/00/0000 00:00"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)

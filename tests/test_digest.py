@@ -1,0 +1,248 @@
+"""The secretary's digest: its text and HTML, the workbook read back, and a real browser render."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import json
+import shutil
+import subprocess
+import unicodedata
+
+import pytest
+from openpyxl import load_workbook
+
+from intake_bot.digest import build_digest, digest_day, queue_digest, sample_digest, write_digest
+from intake_bot.outbox import FileTransport, Outbox
+from intake_bot.store import db as dbmodule
+from intake_bot.store.archive import sha256_of
+from intake_bot.store.db import NewDocument, NewMessage, NewOutgoing, Store
+
+from .conftest import CORPUS
+
+VN = dt.timezone(dt.timedelta(hours=7))
+
+
+def at(month, day, hour=8, minute=0) -> dt.datetime:
+    return dt.datetime(2024, month, day, hour, minute, tzinfo=VN)
+
+
+def truth(name: str, **changes) -> dict:
+    """A corpus document's truth file: the extraction the reader gives for it."""
+    data = json.loads((CORPUS / "documents" / f"{name}.truth.json").read_text(encoding="utf-8"))
+    data = {**copy.deepcopy(data), **changes}
+    data["file"] = changes.get("file", data["attached_as"][0]["filename"])
+    return data
+
+
+class Mailroom:
+    """Records received mail straight into a real store, as a poll pass would."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.count = 0
+
+    def receive(self, when: dt.datetime, sender: str, unit: str | None, extractions: list[dict],
+                category: str = "report", subject: str = "V/v gửi báo cáo giám sát",
+                review: bool = False, reasons: tuple[str, ...] = ()) -> int:
+        self.count += 1
+        key = f"test:{self.count}"
+        blobs = [json.dumps(e, sort_keys=True).encode() for e in extractions]
+        plans = self.store.plan_versions(unit, [sha256_of(b) for b in blobs]) if unit else [None] * len(blobs)
+        documents = [NewDocument(sha256=self.store.archive.put(blob), filename=e["file"], unit=unit,
+                                 version=plan.version if plan else None,
+                                 duplicate_of=plan.duplicate_of if plan else None,
+                                 extraction=e, format=e["format"], size=len(blob))
+                     for e, blob, plan in zip(extractions, blobs, plans)]
+        message = NewMessage(source_key=key, raw_sha256=self.store.archive.put(key.encode()),
+                             message_id=f"<{key}@test>", sender=sender, subject=subject, received_at=when,
+                             category=category, action="review" if review else "acknowledge", unit=unit,
+                             reasons=list(reasons), review_state="open" if review else None)
+        return self.store.record(message, documents, [], [], when)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
+    s = Store(tmp_path / "data")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def filled(store):
+    return fill(store)
+
+
+def fill(store: Store) -> Store:
+    """A campaign on 13/5/2024 at 17:00: complete, incomplete, scanned-only, never, unmatched."""
+    room = Mailroom(store)
+    room.receive(at(5, 8, 9, 15), "vanthu.sct@hungyen.gov.vn", "so-cong-thuong", [truth("d01")])
+    van_lam_docx = truth("d03")
+    room.receive(at(5, 9, 10), "vanphong@vanlam.hungyen.gov.vn", "ubnd-van-lam", [van_lam_docx, truth("d04")])
+    scan = truth("d08", unit="ubnd-kim-dong")
+    room.receive(at(5, 13, 9), "ubnd.kimdong@hungyen.gov.vn", "ubnd-kim-dong", [scan])
+    warned = truth("d09", warnings=["Tổng diện tích nhóm I (120,5 ha) khác tổng các dòng (118,5 ha)"])
+    room.receive(at(5, 13, 10), "tranvanlong1985@gmail.com", "ubnd-an-thi", [warned])
+    room.receive(at(5, 13, 11), "phongkehoach.ht@gmail.com", None, [truth("d10")], category="unmatched",
+                 subject="Báo cáo <tình hình> dự án", review=True,
+                 reasons=["no unit named in the sender, subject or documents"])
+    store.add_event("bounce", {"addresses": ["ubnd.yenmy@hungyen.gov.vn"]}, at(5, 13, 12), unit="ubnd-yen-my")
+    with store.transaction() as s:
+        store.queue_outgoing(s, NewOutgoing(
+            key="remind:ubnd-my-hao:2024-05-13", kind="reminder_overdue", to=["ubnd.myhao@hungyen.gov.vn"],
+            subject="Đôn đốc", text="...", message_id="<r1@test>", unit="ubnd-my-hao"), at(5, 13, 8))
+    return store
+
+
+NOW = at(5, 13, 17)
+
+
+def test_digest_text_and_html(campaign, filled):
+    digest = build_digest(campaign, filled, NOW, since=at(5, 10, 17))
+    text, html = digest.text, digest.html
+    assert digest.day == dt.date(2024, 5, 13) and digest.key == "digest:2024-05-13"
+    assert digest.subject == ("Tình hình tiếp nhận báo cáo giám sát ngày 13 tháng 5 năm 2024: "
+                              "2/7 đơn vị đã đủ nội dung, 3 đơn vị chưa gửi")
+    assert "Kính gửi: đồng chí Đinh Thị Miên" in text
+    assert "tính đến 17 giờ 00, ngày 13 tháng 5 năm 2024" in text
+    assert "(đã quá hạn 1 ngày làm việc)" in text
+    for line in ("Đã đủ nội dung: 2", "Còn thiếu nội dung: 1", "Chỉ có bản chụp (scan): 1",
+                 "Chưa gửi báo cáo: 3", "Quá hạn mà chưa đủ: 5"):
+        assert line in text
+    # Per unit: status, dates, version, missing items by title, rows, reminders, days late.
+    assert "Sở Công Thương: Đã đủ nội dung; nhận lần đầu 8/5/2024; phiên bản 1; 30 dòng phụ lục." in text
+    assert "UBND huyện Văn Lâm: Còn thiếu nội dung; nhận lần đầu 9/5/2024; phiên bản 2; 9 dòng phụ lục." in text
+    assert ("Còn thiếu: Mục II.3. Kết quả thực hiện các Văn bản của Thủ tướng Chính phủ về chuyển mục đích "
+            "sử dụng đất trồng lúa thực hiện Cụm Công nghiệp.") in text
+    assert "UBND huyện Kim Động: Chỉ có bản chụp (scan); nhận lần đầu 13/5/2024; phiên bản 1; 0 dòng phụ lục; chậm 1 ngày làm việc." in text
+    assert "UBND thị xã Mỹ Hào: Chưa gửi báo cáo; chậm 1 ngày làm việc." in text
+    # Arrivals since the given time: the three of 13/5, not those of 8/5 and 9/5.
+    assert "2. THƯ NHẬN ĐƯỢC TỪ 17 GIỜ 00, NGÀY 10 THÁNG 5 NĂM 2024" in text
+    assert "ubnd.kimdong@hungyen.gov.vn (UBND huyện Kim Động)" in text
+    assert "phongkehoach.ht@gmail.com – \"Báo cáo <tình hình> dự án\" – Chưa xác định được đơn vị gửi" in text
+    assert "vanthu.sct@hungyen.gov.vn" not in text.split("2. THƯ NHẬN")[1].split("3. CẦN")[0]
+    # Review queue: the unmatched message with its reason, the scan, the bounced address.
+    review = text.split("3. CẦN ĐỒNG CHÍ XEM XÉT")[1].split("4. THƯ NHẮC")[0]
+    assert "no unit named in the sender, subject or documents" in review
+    assert "Chỉ có bản chụp (scan): UBND huyện Kim Động" in review
+    assert "Địa chỉ thư bị trả lại: UBND huyện Yên Mỹ" in review and "ubnd.yenmy@hungyen.gov.vn" in review
+    # Reminders since the last digest, and the reader's warnings.
+    assert "Đôn đốc quá hạn – UBND thị xã Mỹ Hào – tới ubnd.myhao@hungyen.gov.vn – đang chờ gửi" in text
+    assert ("UBND huyện Ân Thi, tệp BC huyen An Thi - CN TTCN.pdf (phiên bản 1): "
+            "Tổng diện tích nhóm I (120,5 ha) khác tổng các dòng (118,5 ha)") in text
+    assert digest.filename in text
+
+    # The HTML says the same, escaped, with no script, no remote resource, inline styles only.
+    assert "UBND huyện Văn Lâm" in html and "Còn thiếu nội dung" in html
+    assert "Báo cáo &lt;tình hình&gt; dự án" in html and "<tình hình>" not in html
+    lowered = html.lower()
+    for banned in ("<script", "<img", "<link", "<style", "http://", "https://", "src="):
+        assert banned not in lowered
+    assert unicodedata.is_normalized("NFC", text + html + digest.subject)
+
+
+def test_digest_without_news(campaign, store):
+    digest = build_digest(campaign, store, at(5, 6, 17))
+    assert "Không có thư mới." in digest.text and "Không có việc cần xem xét." in digest.text
+    assert "Không có thư nhắc." in digest.text and "Không có cảnh báo." in digest.text
+    assert "Quá hạn mà chưa đủ: 0" in digest.text and "đã quá hạn" not in digest.text
+    # Before any digest, "since" is the campaign start.
+    assert "TỪ 00 GIỜ 00, NGÀY 26 THÁNG 4 NĂM 2024" in digest.text
+
+
+def test_workbook_read_back(campaign, filled):
+    digest = build_digest(campaign, filled, NOW)
+    book = load_workbook(io.BytesIO(digest.workbook_bytes))
+    assert book.sheetnames == ["Phụ lục", "Tình hình"]
+    rows = book["Phụ lục"]
+    header = [c.value for c in rows[1]]
+    assert header[:6] == ["Đơn vị", "Loại", "Nhóm", "STT", "Tên KCN/CCN", "Chủ đầu tư hạ tầng"]
+    assert rows.freeze_panes == "A2" and rows.auto_filter.ref == f"A1:K{rows.max_row}"
+    data = [[c.value for c in r] for r in rows.iter_rows(min_row=2)]
+    # Sở Công Thương 30 + Văn Lâm's workbook 9 + Ân Thi 8; none from the scan.
+    assert len(data) == 30 + 9 + 8
+    expected = truth("d04")["tables"][0]
+    van_lam = [r for r in data if r[0] == "UBND huyện Văn Lâm"]
+    assert van_lam[0][1:6] == [expected["kind"], expected["group"], expected["stt"], expected["name"],
+                               expected["investor"]]
+    assert van_lam[0][6] == pytest.approx(expected["area_ha"]) and isinstance(van_lam[0][6], float)
+    assert van_lam[0][9] == "Phụ lục KCN, CCN huyện Văn Lâm.xlsx" and van_lam[0][10] == 2
+    area_cell = rows.cell(row=2, column=7)
+    assert area_cell.data_type == "n" and area_cell.number_format == "#,##0.00"
+    assert rows.column_dimensions["E"].width > rows.column_dimensions["C"].width
+
+    status = book["Tình hình"]
+    assert status.freeze_panes == "A2" and status.auto_filter.ref == "A1:I8"
+    lines = {r[0].value: [c.value for c in r] for r in status.iter_rows(min_row=2)}
+    assert set(lines) == {u.short_name for u in campaign.units.values()}
+    sct = lines["Sở Công Thương"]
+    assert sct[1] == "Đã đủ nội dung" and sct[2] == dt.datetime(2024, 5, 8, 9, 15) and sct[4] == 1
+    assert sct[6] == 30 and sct[8] == 0
+    assert lines["UBND huyện Văn Lâm"][5].startswith("Kết quả thực hiện các Văn bản của Thủ tướng")
+    assert lines["UBND thị xã Mỹ Hào"][1] == "Chưa gửi báo cáo" and lines["UBND thị xã Mỹ Hào"][8] == 1
+
+
+def test_write_digest(campaign, filled, tmp_path):
+    digest = build_digest(campaign, filled, NOW)
+    paths = write_digest(digest, tmp_path / "out")
+    assert [p.name for p in paths] == ["digest.html", "digest.txt", digest.filename]
+    assert (tmp_path / "out" / "digest.txt").read_text(encoding="utf-8") == digest.text
+
+
+def test_digest_day_and_once_per_day(campaign, filled, tmp_path):
+    assert digest_day(campaign, at(5, 13, 17)) == dt.date(2024, 5, 13)
+    assert digest_day(campaign, at(5, 13, 16, 59)) == dt.date(2024, 5, 10)  # Friday's is still due
+    assert digest_day(campaign, at(5, 5, 18)) == dt.date(2024, 5, 4)        # the worked Saturday
+    assert digest_day(campaign, at(5, 2, 9)) == dt.date(2024, 4, 26)        # before the break
+    outbox = Outbox(filled, campaign)
+    assert queue_digest(campaign, filled, outbox, at(4, 26, 9)) is None     # 25/4: before the start
+    # The machine was off on Friday 10/5 at 17:00: Monday morning sends Friday's digest once.
+    first = queue_digest(campaign, filled, outbox, at(5, 13, 8))
+    assert first is not None and first.key == "digest:2024-05-10"
+    assert queue_digest(campaign, filled, outbox, at(5, 13, 9)) is None
+    evening = queue_digest(campaign, filled, outbox, at(5, 13, 17))
+    assert evening.key == "digest:2024-05-13"
+    # The evening digest covers what came since the morning one.
+    assert "TỪ 08 GIỜ 00, NGÀY 13 THÁNG 5 NĂM 2024" in evening.text
+    assert outbox.flush(FileTransport(tmp_path / "outbox"), at(5, 13, 17, 1))["sent"] == 3  # + 1 reminder
+    row = filled.outgoing("digest:2024-05-13")
+    assert row.to == [campaign.secretary_email] and row.kind == "digest"
+    assert row.attachments[0]["filename"] == evening.filename
+
+
+def test_sample_digest_fills_every_section(campaign, monkeypatch):
+    # The sample never touches a configured database.
+    monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    digest = sample_digest(campaign)
+    for empty in ("Không có thư mới.", "Không có việc cần xem xét.", "Không có thư nhắc.", "Không có cảnh báo."):
+        assert empty not in digest.text
+    assert "Còn thiếu nội dung" in digest.text and "Còn thiếu: Mục IV." in digest.text
+    assert "Thư gửi đi không thành công" in digest.text and "Địa chỉ thư bị trả lại" in digest.text
+    rows = load_workbook(io.BytesIO(digest.workbook_bytes))["Phụ lục"]
+    assert rows.cell(row=2, column=7).value == 1234.5
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian package chromium)")
+def test_html_renders_in_headless_chromium(campaign, filled, tmp_path):
+    from PIL import Image
+
+    digest = build_digest(campaign, filled, NOW)
+    page = write_digest(digest, tmp_path)[0]
+    png = tmp_path / "digest.png"
+    common = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+              f"--user-data-dir={tmp_path / 'profile'}"]
+    shot = subprocess.run([*common, f"--screenshot={png}", "--window-size=1200,2000", page.as_uri()],
+                          capture_output=True, timeout=60)
+    assert png.exists(), shot.stderr.decode(errors="replace")[-2000:]
+    image = Image.open(png).convert("RGB")
+    assert image.size == (1200, 2000)
+    colours = image.getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 50  # text, tables and status colours, not blank
+    dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True, timeout=60)
+    rendered = dom.stdout.decode("utf-8")
+    for unit in campaign.units.values():
+        assert unit.short_name in rendered
