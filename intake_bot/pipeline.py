@@ -284,7 +284,16 @@ def decide_reply(p: Pass, message: ParsedMessage, decision: Decision, files: lis
     draft = p.compose(p.campaign, message, decision, files, now=p.now)
     if draft is None:
         return None, None
-    return p.outbox.prepare(f"ack:{message.message_id or source_key}", draft), None
+    return p.outbox.prepare(reply_key(message.message_id, source_key), draft), None
+
+
+def reply_key(message_id: str | None, source_key: str) -> str:
+    """`ack:<Message-ID>` (or the source key when there is none); a Message-ID too long for the
+    key column, as only hostile mail has, is replaced by its hash."""
+    ident = message_id or source_key
+    if len(ident) > 400:
+        ident = "sha256:" + sha256_of(ident.encode("utf-8", "replace"))
+    return f"ack:{ident}"
 
 
 # ------------------------------------------------------------------ 5. what is recorded

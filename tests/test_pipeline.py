@@ -307,6 +307,30 @@ def test_a_failing_source_still_lets_the_replies_go(campaign, store, tmp_path, n
     assert summary.errors == ["mail source: IMAP connection reset"]
 
 
+def test_a_bounce_names_the_unit_whose_address_failed(campaign, store, tmp_path, now):
+    bounce = (EMAILS / "e14.eml").read_bytes()
+    # e06 came from a personal address of Ân Thi, so Ân Thi's acknowledgement went there.
+    source = ListSource([SourceMessage("test:e06", (EMAILS / "e06.eml").read_bytes(), now),
+                         SourceMessage("test:registered", bounce.replace(b"ubnd.anthii@", b"ubnd.anthi@"), now),
+                         SourceMessage("test:personal", bounce.replace(b"ubnd.anthii@hungyen.gov.vn",
+                                                                       b"tranvanlong1985@gmail.com"), now),
+                         SourceMessage("test:unknown", bounce, now)])
+    summary = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, extract=extract)
+    assert summary.by_category == Counter(report=1, bounce=3)
+    events = store.events(now, kinds=("bounce",))
+    assert [(e.unit, e.detail["addresses"]) for e in events] == [
+        ("ubnd-an-thi", ["ubnd.anthi@hungyen.gov.vn"]), ("ubnd-an-thi", ["tranvanlong1985@gmail.com"]),
+        (None, ["ubnd.anthii@hungyen.gov.vn"])]
+    assert store.outbox_counts()["sent"] == 1  # a bounce is never answered
+
+
+def test_reply_keys_fit_the_outbox():
+    assert pipeline.reply_key("<abc@vanlam>", "maildir:1") == "ack:<abc@vanlam>"
+    assert pipeline.reply_key(None, "maildir:1") == "ack:maildir:1"
+    long_key = pipeline.reply_key("<" + "x" * 5000 + ">", "maildir:1")
+    assert long_key.startswith("ack:sha256:") and len(long_key) < 100
+
+
 def test_summary_is_json(campaign):
     summary = PassSummary(new=2, by_category=Counter(report=2), outbox={"sent": 2})
     assert json.loads(json.dumps(summary.to_json()))["by_category"] == {"report": 2}

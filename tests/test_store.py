@@ -185,6 +185,16 @@ def test_views_for_status(store):
     assert store.events(NOW, kinds=("error",)) == []
 
 
+def test_hostile_lengths_fit(store):
+    huge_id = "<" + "x" * 3000 + "@spam>"
+    row_id = store.record(message("m1", message_id=huge_id, sender="a" * 400 + "@x.vn"),
+                          [NewDocument(sha256_of(b"d"), "d" * 2000 + ".docx", None, None, None, None,
+                                       content_type="application/" + "x" * 500)], [], [], NOW)
+    [m] = store.messages()
+    assert (m.id, len(m.message_id), len(m.sender)) == (row_id, 900, 320)
+    assert len(store.documents()[0].content_type) == 255
+
+
 def test_same_message_under_a_new_key(store):
     row_id = store.record(message("imap:INBOX:1:7"), [], [], [], NOW)
     sha = sha256_of(b"imap:INBOX:1:7")
@@ -248,6 +258,17 @@ def test_sqlite_settings_and_private_files(tmp_path, monkeypatch):
         assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
 
 
+def test_an_existing_data_dir_keeps_its_mode_and_the_url_hides_passwords(tmp_path, monkeypatch):
+    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
+    os.chmod(tmp_path, 0o755)
+    store = Store(tmp_path)
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "archive").stat().st_mode) == 0o700
+    store.close()
+    assert dbmodule.redacted_url("postgresql+psycopg://bot:hunter2@db/x") == "postgresql+psycopg://bot:***@db/x"
+    assert store.display_url == f"sqlite:///{tmp_path / 'intake.db'}"
+
+
 def test_database_url_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, f"sqlite:///{tmp_path / 'elsewhere.db'}")
     store = Store(tmp_path / "data")
@@ -266,7 +287,9 @@ def test_archive_is_content_addressed_and_atomic(tmp_path):
     for hostile in ("../../etc/passwd", "A" * 64, sha[:63]):
         with pytest.raises(ValueError):
             archive.path(hostile)
-    archive.path(sha).write_bytes(b"changed on disk")
+    archive.path(sha).write_bytes("Báo".encode())  # lost bytes: storing it again repairs it
+    assert not archive.verify(sha) and archive.put("Báo cáo".encode()) == sha and archive.verify(sha)
+    archive.path(sha).write_bytes(b"changed!!")  # same size, other bytes: only verify sees it
     assert not archive.verify(sha) and archive.contains(sha)
     assert not archive.verify("0" * 64)
     assert os.listdir(tmp_path / "archive") == [sha[:2]]

@@ -23,9 +23,13 @@ def sha256_of(data: bytes) -> str:
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and its parents) readable by the owner only; tighten it if it exists."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    os.chmod(path, DIR_MODE)
+    """Create `path` (and its parents) readable by the owner only. A directory that exists is
+    left as the operator made it (it may be the current directory)."""
+    try:
+        path.mkdir(mode=DIR_MODE, parents=True)
+    except FileExistsError:
+        return path
+    os.chmod(path, DIR_MODE)  # mkdir's mode went through the umask
     return path
 
 
@@ -41,10 +45,11 @@ class Archive:
         return self.root / sha[:2] / sha[2:4] / sha
 
     def put(self, data: bytes) -> str:
-        """Store `data`; return its SHA-256. Storing the same bytes again is a no-op."""
+        """Store `data`; return its SHA-256. Storing the same bytes again is a no-op, unless the
+        blob on disk has lost bytes (a disk error): then it is written again."""
         sha = sha256_of(data)
         target = self.path(sha)
-        if target.exists():
+        if target.is_file() and target.stat().st_size == len(data):
             return sha
         private_dir(target.parent.parent)
         atomic_write(private_dir(target.parent) / sha, data)

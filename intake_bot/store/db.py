@@ -147,6 +147,11 @@ def database_url(data_dir: Path, url: str | None = None) -> str:
     return url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{Path(data_dir) / 'intake.db'}"
 
 
+def redacted_url(url: str) -> str:
+    """A database URL with its password masked, for `status` and logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _first_schema(conn: Connection) -> None:
     """Version 1: every table of models.py."""
     Base.metadata.create_all(conn)
@@ -214,6 +219,10 @@ class Store:
         with self.engine.begin() as conn:
             self.schema_version = upgrade(conn)
 
+    @property
+    def display_url(self) -> str:
+        return redacted_url(self.url)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -269,11 +278,11 @@ class Store:
         with self.transaction() as s:
             row = MessageRow(**vars(message), recorded_at=now)
             row.message_id = _clip(row.message_id, 900)
-            row.sender = _clip(row.sender, 320) or ""
+            row.sender = _address(row.sender)
             s.add(row)
             s.flush()
             for doc in documents:
-                s.add(DocumentRow(message_row_id=row.id, **vars(doc)))
+                s.add(DocumentRow(message_row_id=row.id, **{**vars(doc), "content_type": doc.content_type[:255]}))
             for item in outgoing:
                 self.queue_outgoing(s, item, now, message_row_id=row.id)
             for ev in events:
@@ -387,7 +396,7 @@ class Store:
         if session.scalar(select(OutgoingRow.id).where(OutgoingRow.key == item.key)) is not None:
             return False
         session.add(OutgoingRow(
-            **vars(item), recipient=(item.to[0] if item.to else "").lower(),
+            **vars(item), recipient=_address(item.to[0] if item.to else ""),
             message_row_id=message_row_id, state="queued", attempts=0, next_attempt_at=now, created_at=now))
         session.flush()
         return True
@@ -440,14 +449,14 @@ class Store:
         state: the rate limit counts what the bot decided to send, not what got through."""
         with self._sessions() as s:
             return s.scalar(select(func.count()).select_from(OutgoingRow).where(
-                OutgoingRow.recipient == address.strip().lower(), OutgoingRow.created_at >= since,
+                OutgoingRow.recipient == _address(address), OutgoingRow.created_at >= since,
                 OutgoingRow.message_row_id.is_not(None))) or 0
 
     def unit_of_recipient(self, address: str) -> str | None:
         """The unit of the latest mail the bot sent to `address` (to name a bounced address)."""
         with self._sessions() as s:
             return s.scalars(select(OutgoingRow.unit).where(
-                OutgoingRow.recipient == address.strip().lower(), OutgoingRow.unit.is_not(None))
+                OutgoingRow.recipient == _address(address), OutgoingRow.unit.is_not(None))
                 .order_by(OutgoingRow.id.desc()).limit(1)).first()
 
     # -------------------------------------------------------------- checking
@@ -491,6 +500,10 @@ class Store:
             if sorted(numbers) != list(range(1, len(numbers) + 1)):
                 problems.append(f"unit {unit}: versions {sorted(numbers)} do not run 1..{len(numbers)}")
         return problems
+
+
+def _address(address: str) -> str:
+    return address.strip().lower()[:320]
 
 
 def _clip(value: str | None, limit: int) -> str | None:
