@@ -173,6 +173,8 @@ def _reminder(env, campaign: Campaign, calendar: WorkCalendar, slot: Slot, p: Un
         return None
     to = _unit_recipients(unit, p)
     if not to:
+        if not campaign.secretary_email:
+            return None  # nobody to tell; the digest's review list still names the unit
         kind = UNREACHABLE
     overdue = calendar.working_days_between(campaign.deadline, local_now.date())
     return Reminder(p.unit, kind, slot, _draft(env, campaign, unit, p, slot, kind, to, local_now, overdue))

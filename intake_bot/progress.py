@@ -134,9 +134,7 @@ def summarize(campaign: Campaign, calendar: WorkCalendar, unit_id: str,
     if not latest:
         return UnitProgress(unit=unit_id, status=NOT_RECEIVED, reminders_sent=reminders_sent,
                             days_late=calendar.working_days_between(campaign.deadline, today),
-                            bounced=bounced,
-                            version=max((d.version for d in documents), default=None),
-                            last_sender=documents[-1].sender if documents else None)
+                            bounced=bounced)
     extractions = [d.extraction for d in latest]
     if all(d.scanned or d.is_workbook for d in latest) and any(d.scanned for d in latest):
         status, missing = SCANNED_ONLY, []

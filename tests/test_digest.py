@@ -246,3 +246,19 @@ def test_html_renders_in_headless_chromium(campaign, filled, tmp_path):
     rendered = dom.stdout.decode("utf-8")
     for unit in campaign.units.values():
         assert unit.short_name in rendered
+
+
+@pytest.mark.postgres
+def test_postgresql_gives_the_same_digest(campaign, filled, tmp_path, monkeypatch):
+    from .test_store import _postgres_schema_url
+
+    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
+    url, drop = _postgres_schema_url()
+    pg = Store(tmp_path / "pg", url=url)
+    try:
+        fill(pg)
+        on_sqlite, on_postgres = build_digest(campaign, filled, NOW), build_digest(campaign, pg, NOW)
+        assert on_postgres.text == on_sqlite.text and on_postgres.html == on_sqlite.html
+    finally:
+        pg.close()
+        drop()

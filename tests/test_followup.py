@@ -182,6 +182,12 @@ def test_a_unit_that_wrote_today_is_not_reminded_today(campaign):
     assert [r.kind for r in due_reminders(campaign, progress, at(D(2024, 5, 10)))] == [DOCX]
 
 
+def test_no_secretary_address_means_no_alert(campaign):
+    progress = [UnitProgress("ubnd-an-thi", "not_received", bounced=("ubnd.anthi@hungyen.gov.vn",
+                                                                     "vp.anthi@hungyen.gov.vn"))]
+    assert due_reminders(dataclasses.replace(campaign, secretary_email=""), progress, at(D(2024, 5, 7))) == []
+
+
 def test_unknown_units_are_ignored(campaign):
     assert due_reminders(campaign, [UnitProgress("gone", "not_received")], at(D(2024, 5, 7))) == []
 
