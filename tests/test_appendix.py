@@ -153,8 +153,8 @@ def test_a_second_sheet_without_header_is_not_a_continuation():
 
 def test_other_ways_of_naming_the_columns():
     table = Table(rows=[["Số TT", "Cụm công nghiệp", "Quy mô (ha)", "Diện tích đất công nghiệp (ha)",
-                         "Tỷ lệ (%)", "Doanh nghiệp đầu tư hạ tầng"],
-                        ["01", "Tân Quang", "47,7", "33,6", "63,8", "Công ty A"]])
+                         "Diện tích đã lấp đầy (ha)", "Tỷ lệ (%)", "Doanh nghiệp đầu tư hạ tầng"],
+                        ["01", "Tân Quang", "47,7", "33,6", "21,4", "63,8", "Công ty A"]])
     rows, _ = read_appendix(doc(table))
     assert rows == [{"kind": "CCN", "group": None, "stt": "1", "name": "Tân Quang", "investor": "Công ty A",
                      "area_ha": 47.7, "leasable_ha": 33.6, "occupancy_pct": 63.8}]

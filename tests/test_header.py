@@ -129,6 +129,16 @@ def test_title_ends_where_the_body_starts_even_without_an_empty_line():
     assert body_start(doc) == 3
 
 
+def test_bracketed_line_in_another_face_still_belongs_to_the_title():
+    doc = content(
+        Table(rows=[["SỞ CÔNG THƯƠNG\nSố: 12/BC-SCT", MOTTO + "Hưng Yên, ngày 2 tháng 4 năm 2024"]]),
+        P("BÁO CÁO", bold=True), P("Kết quả thực hiện Chương trình", bold=True),
+        P("(phục vụ Đoàn giám sát của Ban Kinh tế - Ngân sách HĐND tỉnh)"), P("Căn cứ Kế hoạch số 35"),
+    )
+    assert read_header(doc)["title"] == ("Kết quả thực hiện Chương trình "
+                                         "(phục vụ Đoàn giám sát của Ban Kinh tế - Ngân sách HĐND tỉnh)")
+
+
 def test_nothing_to_read_gives_all_none():
     assert read_header(content()) == dict.fromkeys(("issuer", "number", "date", "doc_type", "title", "signer"))
     table_only = content(Table(rows=[["STT", "Tên KCN", "Diện tích (ha)"], ["1", "KCN A", "12,5"]]))

@@ -38,7 +38,9 @@ def B(text: str) -> Paragraph:
 def test_numbering_styles():
     assert numbering("II. KẾT QUẢ")[0].value == (2,)
     assert numbering("2.1. Kết quả")[0].value == (2, 1)
-    assert numbering("2.1 Kết quả")[0].style == "multi"
+    assert numbering("2.1 Kết quả")[0].style == "multi2"
+    assert numbering("2.1.3. Kết quả")[0].style == "multi3"
+    assert numbering("II.1. Công tác")[0].value == (2, 1)
     assert numbering("a) Tồn tại")[0].style == "lower"
     assert numbering("đ) Khác")[0].value == (5,)
     assert numbering("B. KẾT QUẢ")[0].style == "upper"
@@ -91,6 +93,16 @@ def test_part_numbering_reordered_items_and_an_extra_section(campaign):
     assert [k for k, _ in keys] == ["I", "II", "II.1", "II.2", "II.2.1", "II.2.2", "IV", "III", None]
     assert present == ["I", "II", "II.1", "II.2", "II.2.1", "II.2.2", "III", "IV"]
     assert missing == ["II.3", "PL"]
+
+
+def test_roman_and_decimal_numbers_together(campaign):
+    doc = report(B("I. KHÁI QUÁT CHUNG"), B("II. KẾT QUẢ THỰC HIỆN"), B("II.1. Công tác tham mưu triển khai"),
+                 B("II.2. Kết quả thực hiện các mục tiêu, nhiệm vụ, giải pháp đã đề ra theo Nghị quyết số 07-NQ/TU"),
+                 B("II.2.1. Kết quả thực hiện các mục tiêu tổng quát và mục tiêu cụ thể"),
+                 B("II.2.2. Kết quả thực hiện các nhiệm vụ và giải pháp"))
+    keys, *_ = keys_of(doc, campaign)
+    assert [k for k, _ in keys] == ["I", "II", "II.1", "II.2", "II.2.1", "II.2.2"]
+    assert [s["level"] for s in find_sections(doc)] == [1, 1, 2, 2, 3, 3]
 
 
 def test_letters_as_top_level_and_extra_section_before_the_last_item(campaign):
@@ -157,6 +169,12 @@ def test_tables_signature_and_title_block_are_not_sections(campaign):
     sections = find_sections(doc)
     assert [s["heading"] for s in sections] == ["I. Khái quát chung"]
     assert sections[0]["text_chars"] > len(TEXT.strip())
+
+
+def test_a_heading_naming_a_role_does_not_start_the_signature(campaign):
+    doc = report(B("III. HẠN CHẾ, KHÓ KHĂN VÀ NGUYÊN NHÂN"), B("IV. KIẾN NGHỊ VỚI CHỦ TỊCH UBND TỈNH"),
+                 B("1. Kiến nghị"))
+    assert [s["heading"] for s in find_sections(doc)][-1] == "1. Kiến nghị"
 
 
 def test_heading_broken_over_two_pdf_lines_is_one_heading(campaign):

@@ -32,7 +32,6 @@ from .model import Content, Paragraph, Table
 from .numbers import parse_number
 from .outline import roman_value
 
-KINDS = ("KCN", "CCN")
 _HEADER_SEARCH_ROWS = 20
 _NUMERIC_ROLES = ("area", "leasable", "occupancy")
 _PART_LETTER = re.compile(r"^([A-H])(?:\s*[.):\-–]\s*|\s+|$)")
@@ -57,12 +56,12 @@ def _role(label: str) -> str | None:
         return "stt"
     if "ghi chu" in label:
         return "note"
-    if "lap day" in label:
-        return "occupancy"
     if "chu dau tu" in label or "nha dau tu" in label or "doanh nghiep" in label:
         return "investor"
-    if "da cho thue" in label or "da thue" in label:
-        return "leased"
+    if "da cho thue" in label or "da thue" in label or "dien tich" in label and "lap day" in label:
+        return "leased"     # an area already let, not the area to let nor a rate
+    if "lap day" in label:
+        return "occupancy"
     if "cho thue" in label or "thuong pham" in label or "dat cong nghiep" in label:
         return "leasable"
     if "dien tich" in label or "quy mo" in label or words[0] == "tong":

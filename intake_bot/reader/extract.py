@@ -17,7 +17,7 @@ from ..filetype import sniff
 from ..text import collapse, fold
 from ..units import unit_phrases
 from .appendix import read_appendix
-from .header import agency_lines, read_header, scan_header
+from .header import read_header
 from .model import Content, Extraction, Paragraph, Table, UnreadableFile, empty_metadata
 from .outline import find_sections, match_outline, unmatched_sections
 
@@ -135,16 +135,15 @@ def infer_unit(content: Content, metadata: dict, campaign: Campaign) -> str | No
     """The campaign unit the document comes from, told from the document itself.
 
     The issuing agency decides when the header names one: a unit's issuer, name or alias in it
-    (or in the parent-agency line above it) gives the unit; an issuer that is no unit of the
-    campaign (a company reporting on its project) gives None, whatever its text mentions. With no
+    gives the unit; an issuer that is no unit of the campaign (a company reporting on its project,
+    a department outside the supervision) gives None, whatever its text mentions. With no
     issuer (a workbook, a header that could not be read), the title and then the first part of the
     text are searched, the earliest mention winning; names of industrial zones and clusters
     ("KCN Yên Mỹ", "CCN Như Quỳnh") are not mentions of a district.
     """
     issuer = metadata.get("issuer") if metadata else None
     if issuer:
-        header = " / ".join(agency_lines(scan_header(content).header_lines))
-        return _first_unit(issuer, campaign) or _first_unit(header, campaign)
+        return _first_unit(issuer, campaign)
     title = metadata.get("title") if metadata else None
     if title:
         unit = _first_unit(_without_zone_names(title), campaign)

@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..text import collapse, fold, nfc
-from .model import Content, Paragraph, Table, empty_metadata
+from .model import Content, Table, empty_metadata
 
 # Where to look for the header: it is at the top, before any long run of body text.
 _HEADER_BLOCKS = 40
@@ -57,7 +57,7 @@ _BODY_STARTS = tuple(fold(w) + " " for w in (
 # Words that open an agency's name: a header line that begins with one is a new agency (the
 # issuer under its parent); any other line continues the name above it.
 _AGENCY_OPENERS = tuple(fold(w) + " " for w in (
-    "Ủy ban nhân dân", "Uỷ ban nhân dân", "UBND", "Hội đồng nhân dân", "HĐND", "Sở", "Ban", "Bộ",
+    "Ủy ban nhân dân", "UBND", "Hội đồng nhân dân", "HĐND", "Sở", "Ban", "Bộ",
     "Phòng", "Cục", "Chi cục", "Tổng cục", "Công ty", "Tổng công ty", "Tập đoàn", "Trung tâm",
     "Văn phòng", "Viện", "Trường", "Bệnh viện", "Thanh tra", "Kho bạc", "Ngân hàng", "Chi nhánh",
     "Hợp tác xã", "Tỉnh ủy", "Huyện ủy", "Thị ủy", "Thành ủy", "Đảng ủy", "Đoàn", "Hội", "Quỹ",
@@ -80,6 +80,8 @@ _ROLE_WORDS = tuple(fold(w) for w in (
     "Tổng giám đốc", "Cục trưởng", "Chi cục trưởng", "Viện trưởng", "Hiệu trưởng", "Chủ nhiệm",
     "Trưởng đoàn", "Người ký", "Người lập biểu", "Thủ trưởng đơn vị",
 ))
+_MAX_ROLE_WORDS = 5
+_NUMBERED = re.compile(r"^([IVXLC]+|\d+(\.\d+)*|[A-Ha-h])\s*[.)/:\-]")
 _SIGNED_MARKS = re.compile(r"^\(?\s*(da ky|ky ghi ro ho ten|ky ten|ky dong dau|ky va dong dau)\b")
 
 
@@ -105,14 +107,15 @@ def is_signature_line(text: str) -> bool:
     folded = fold(text)
     if folded.startswith("noi nhan") or _SIGNED_MARKS.match(folded):
         return True
-    return is_upper(text) and _is_role(folded)
+    return is_upper(text) and _is_role(folded) and not _NUMBERED.match(text.strip())
 
 
 def _is_role(folded: str) -> bool:
+    """"KT. CHỦ TỊCH", "TM. ỦY BAN NHÂN DÂN", "PHÓ GIÁM ĐỐC": a signing prefix, or a short line
+    naming a role (a heading "KIẾN NGHỊ VỚI CHỦ TỊCH UBND TỈNH" is longer)."""
     if _SIGNING_PREFIXES.match(folded):
         return True
-    words = folded.split()
-    return len(words) <= 8 and any(f" {role} " in f" {folded} " for role in _ROLE_WORDS)
+    return len(folded.split()) <= _MAX_ROLE_WORDS and any(f" {role} " in f" {folded} " for role in _ROLE_WORDS)
 
 
 @dataclass
@@ -170,8 +173,9 @@ def _is_type_line(line: _Line, after_markers: bool) -> bool:
         return False
     if folded in DOCUMENT_TYPES:
         return True
-    return (not line.in_table and line.column == "any" and after_markers and len(folded.split()) <= 5 and not any(c.isdigit() for c in text)
-            and not _MOTTO.search(folded) and not folded.startswith(_AGENCY_OPENERS))
+    return (not line.in_table and line.column == "any" and after_markers and len(folded.split()) <= 5
+            and not any(c.isdigit() for c in text) and not _MOTTO.search(folded)
+            and not (folded + " ").startswith(_AGENCY_OPENERS))
 
 
 def _is_marker(line: _Line) -> bool:
@@ -219,7 +223,8 @@ def scan_header(content: Content) -> HeaderScan:
 
 def _title_lines(lines: list[_Line], type_index: int) -> list[_Line]:
     """The trích yếu: the lines under the type line, up to an empty line, a rule, the start of the
-    body ("Kính gửi", "Căn cứ", a numbered heading) or a change of bold face. A type line that a
+    body ("Kính gửi", "Căn cứ", a numbered heading) or a change of bold face - a line in brackets,
+    "(phục vụ Đoàn giám sát ...)", still belongs to the title. A type line that a
     PDF reader left at the bottom of the header table is followed by the title paragraphs."""
     out: list[_Line] = []
     type_block = lines[type_index].block
@@ -233,12 +238,9 @@ def _title_lines(lines: list[_Line], type_index: int) -> list[_Line]:
             if out or line.block != type_block:
                 break
             continue
-        if _RULE_ONLY.match(text) or _starts_body(text) or text.lower().startswith("v/v"):
-            if text.lower().startswith("v/v") and not out:
-                out.append(_Line(text[3:].lstrip(" :"), line.column, line.block, False, line.bold))
-                continue
+        if _RULE_ONLY.match(text) or _starts_body(text):
             break
-        if out and (line.bold != out[0].bold):
+        if out and line.bold != out[0].bold and not (text.startswith("(") and text.endswith(")")):
             break
         out.append(line)
         if len(out) >= _TITLE_MAX_LINES or sum(len(l.text) for l in out) > _TITLE_MAX_CHARS:
@@ -284,7 +286,7 @@ def _strip_right_column(text: str) -> str:
     return collapse(text)
 
 
-def agency_lines(header_lines: list[_Line]) -> list[str]:
+def _agency_lines(header_lines: list[_Line]) -> list[str]:
     """The agency column of the header: parent agency and issuing agency lines, in order."""
     out = []
     for line in header_lines:
@@ -313,7 +315,7 @@ def _issuer(header_lines: list[_Line]) -> str | None:
     agency name continues the one above ("CÔNG TY CỔ PHẦN ĐẦU TƯ" / "PHÁT TRIỂN HẠ TẦNG ...");
     "ỦY BAN NHÂN DÂN" over "HUYỆN VĂN LÂM" is "UBND HUYỆN VĂN LÂM"."""
     agencies: list[str] = []
-    for text in agency_lines(header_lines):
+    for text in _agency_lines(header_lines):
         folded = fold(text) + " "
         opens = folded.startswith(_AGENCY_OPENERS) and not (agencies and fold(agencies[-1]) in _UNFINISHED_NAMES)
         if opens or not agencies:

@@ -41,6 +41,7 @@ _STOPWORDS = frozenset("va cac cua theo tai tren ve da cho trong voi nhung mot s
 
 _ROMAN = re.compile(r"^([IVXLC]+)\s*[.):/\-–]\s*(?=\S)")
 _MULTI = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?\s*[):\-–]?\s*(?=\S)")
+_ROMAN_MULTI = re.compile(r"^([IVX]{1,5}(?:\.\d{1,2})+)\.?\s*[):\-–]?\s*(?=\S)")
 _DECIMAL = re.compile(r"^(\d{1,2})\s*[.):/\-–]\s*(?=\S)")
 _UPPER_LETTER = re.compile(r"^([A-H])\s*[.):\-–]\s+(?=\S)")
 _LOWER_LETTER = re.compile(r"^([a-hđ])\s*[.)]\s+(?=\S)")
@@ -61,8 +62,9 @@ def roman_value(text: str) -> int | None:
 
 @dataclass
 class Numbering:
-    """The printed number of a heading: its style ("roman", "decimal", "multi", "upper", "lower",
-    "part") and value ((2,) for "II." or "2.", (2, 1) for "2.1.")."""
+    """The printed number of a heading: its style ("roman", "decimal", "multi2" for "2.1.",
+    "multi3" for "2.1.1.", "rmulti2" for "II.1.", "upper", "lower", "part") and value ((2,) for
+    "II." or "2.", (2, 1) for "2.1." or "II.1.")."""
 
     style: str
     value: tuple[int, ...]
@@ -75,21 +77,25 @@ def numbering(text: str) -> tuple[Numbering | None, str]:
     part = _part_number(text)
     if part is not None:
         return part
-    for style, pattern in (("multi", _MULTI), ("roman", _ROMAN), ("decimal", _DECIMAL),
-                           ("upper", _UPPER_LETTER), ("lower", _LOWER_LETTER)):
+    for style, pattern in (("rmulti", _ROMAN_MULTI), ("multi", _MULTI), ("roman", _ROMAN),
+                           ("decimal", _DECIMAL), ("upper", _UPPER_LETTER), ("lower", _LOWER_LETTER)):
         match = pattern.match(text)
         if not match:
             continue
         label = match.group(1)
         if style == "roman":
-            value = roman_value(label)
-            if value is None:
-                continue
-            values = (value,)
+            values = (roman_value(label),)
+        elif style == "rmulti":
+            head, *tail = label.split(".")
+            values = (roman_value(head), *(int(p) for p in tail))
         elif style in ("multi", "decimal"):
             values = tuple(int(p) for p in label.split("."))
         else:
             values = ("abcdđefgh".index(label.lower()) + 1,)
+        if None in values:
+            continue
+        if style in ("multi", "rmulti"):
+            style = f"{style}{len(values)}"
         return Numbering(style, values, label), text[match.end():].strip()
     return None, text
 
@@ -244,10 +250,13 @@ def _path(heading: _Heading, headings: list[_Heading]) -> tuple[int, ...] | None
     """The outline position its numbering claims: "2.1." under "II." is (2, 2, 1)."""
     if heading.number is None:
         return None
+    style = heading.number.style
+    if style.startswith("rmulti"):
+        return heading.number.value
     above = heading.parent
-    if heading.number.style == "multi":
+    if style.startswith("multi"):
         while above is not None and headings[above].number is not None \
-                and headings[above].number.style in ("decimal", "multi", "lower"):
+                and headings[above].number.style.startswith(("decimal", "multi", "lower")):
             above = headings[above].parent
     if above is None:
         return heading.number.value
