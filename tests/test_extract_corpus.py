@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from intake_bot.config import load_campaign
-from intake_bot.reader.extract import extract_bytes, extract_path
+from intake_bot.reader.extract import extract_bytes, extract_path, infer_unit
+from intake_bot.reader.model import Content, Paragraph, Table
 
 from .conftest import CORPUS, REPO, SHARED
 
@@ -111,6 +112,23 @@ def test_unit_is_told_from_the_document(truth_path, corpus_campaign):
     assert got.error is None
     if not truth["scanned"]:
         assert got.unit == truth["unit"]
+
+
+def test_unit_from_the_issuer_only_when_there_is_one(campaign):
+    body = Content(format="docx", blocks=[Paragraph("Kính gửi Ban Quản lý các KCN tỉnh và UBND huyện Văn Lâm")])
+    assert infer_unit(body, {"issuer": "UBND HUYỆN YÊN MỸ"}, campaign) == "ubnd-yen-my"
+    assert infer_unit(body, {"issuer": "CÔNG TY CỔ PHẦN PHƯƠNG BẮC"}, campaign) is None
+    assert infer_unit(body, {"issuer": None, "title": None}, campaign) == "bql-kcn"
+
+
+def test_unit_from_a_workbook_title_not_from_zone_names(campaign):
+    sheet = Table(rows=[["KẾT QUẢ ĐẦU TƯ CÁC KHU, CỤM CÔNG NGHIỆP", "", ""],
+                        ["(Kèm theo Báo cáo số 142/BC-UBND của UBND huyện Văn Lâm)", "", ""],
+                        ["STT", "Tên KCN/CCN", "Diện tích (ha)"], ["1", "CCN Yên Mỹ", "47,12"]])
+    assert infer_unit(Content(format="xlsx", blocks=[sheet]), {}, campaign) == "ubnd-van-lam"
+    text = Content(format="docx", blocks=[Paragraph("Tình hình đầu tư KCN Yên Mỹ trên địa bàn huyện Văn Lâm")])
+    assert infer_unit(text, {}, campaign) == "ubnd-van-lam"
+    assert infer_unit(Content(format="docx", blocks=[Paragraph("Cụm công nghiệp Kim Động")]), {}, campaign) is None
 
 
 def test_unreadable_files_give_a_reason_not_a_crash(campaign):

@@ -127,6 +127,8 @@ def test_title_ends_where_the_body_starts_even_without_an_empty_line():
     assert meta["number"] == "12/BC-SCT"
     assert meta["title"] == "Kết quả thực hiện"
     assert body_start(doc) == 3
+    straight_to_headings = content(doc.blocks[0], P("BÁO CÁO"), P("Kết quả thực hiện"), P("I. Khái quát chung"))
+    assert read_header(straight_to_headings)["title"] == "Kết quả thực hiện"
 
 
 def test_bracketed_line_in_another_face_still_belongs_to_the_title():

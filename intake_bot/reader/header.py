@@ -190,8 +190,8 @@ def _is_number_or_date(line: _Line) -> bool:
 
 
 def _starts_body(text: str) -> bool:
-    folded = fold(text) + " "
-    return folded.startswith(_BODY_STARTS) or bool(re.match(r"^([ivx]+|\d+)[.)]\s", fold(text) + " "))
+    """Whether a line opens the body: "Kính gửi", "Căn cứ", ..., or a numbered heading "I. ..."."""
+    return (fold(text) + " ").startswith(_BODY_STARTS) or bool(_NUMBERED.match(collapse(text)))
 
 
 def scan_header(content: Content) -> HeaderScan:
