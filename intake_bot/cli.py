@@ -15,7 +15,13 @@ from pathlib import Path
 
 from .config import Campaign, ConfigError, load_campaign
 
+from .lock import PassLocked, WorkerRunning
+from .mailbox.base import MailboxError
+
 log = logging.getLogger("intake_bot")
+
+# Failures whose message is written for the operator: shown as they are.
+KNOWN_FAILURES = (PassLocked, WorkerRunning, MailboxError)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -119,6 +125,187 @@ def cmd_classify(rt: Runtime) -> int:
     return EXIT_OK
 
 
+class Services:
+    """The store, transport and mail source of one command, closed together."""
+
+    def __init__(self, rt: Runtime, with_source: bool = False):
+        from .mailbox.url import open_source
+        from .outbox import Outbox, open_transport
+        from .store.db import Store
+
+        rt.prepare_data_dir()
+        self.store = Store(rt.data_dir)
+        self.outbox = Outbox(self.store, rt.campaign)
+        try:
+            self.transport = open_transport(rt.smtp_url, rt.data_dir)
+        except ValueError as exc:
+            raise UserError(f"--smtp: {exc}") from None
+        self.source = open_source(rt.mailbox_url, rt.data_dir, rt.campaign) if with_source else None
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
+        self.store.close()
+
+
+def one_pass(rt: Runtime) -> dict:
+    """fetch → classify → read → record → acknowledge → mark, under the pass lock."""
+    from .lock import pass_lock
+    from .pipeline import run_pass
+
+    with pass_lock(rt.data_dir, wait=rt.args.wait if "wait" in rt.args else 0.0):
+        services = Services(rt, with_source=True)
+        try:
+            return run_pass(rt.campaign, services.store, services.source, services.transport, rt.now).to_json()
+        finally:
+            services.close()
+
+
+def cmd_poll(rt: Runtime) -> int:
+    summary = one_pass(rt)
+    if rt.args.json:
+        print_json(summary)
+    else:
+        print(_describe_pass(summary))
+    return EXIT_FAILED if summary["errors"] else EXIT_OK
+
+
+def _describe_pass(summary: dict) -> str:
+    per = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_category"].items())) or "none"
+    sent = ", ".join(f"{k} {v}" for k, v in summary["outbox"].items() if v) or "nothing to send"
+    lines = [f"new messages: {summary['new']} ({per})",
+             f"replies queued: {summary['replies_queued']}; outbox: {sent}"]
+    if summary["already_recorded"] or summary["seen_again"]:
+        lines.append(f"already recorded: {summary['already_recorded']}; seen again under a new key: "
+                     f"{summary['seen_again']}")
+    lines += [f"error: {e}" for e in summary["errors"]]
+    return "\n".join(lines)
+
+
+def cmd_status(rt: Runtime) -> int:
+    from .status import format_status, status_report
+
+    services = Services(rt)
+    try:
+        report = status_report(rt.campaign, services.store, rt.now)
+    finally:
+        services.close()
+    if rt.args.json:
+        print_json(report)
+    else:
+        print(format_status(rt.campaign, report))
+    return EXIT_OK
+
+
+def cmd_remind(rt: Runtime) -> int:
+    from .followup import run_reminders
+
+    services = Services(rt)
+    try:
+        report = run_reminders(rt.campaign, services.store, services.outbox, services.transport, rt.now,
+                               dry_run=rt.args.dry_run)
+    finally:
+        services.close()
+    if rt.args.json:
+        print_json(report)
+    elif not report:
+        print("no reminder is due at this time")
+    else:
+        for item in report:
+            note = " (already in the outbox)" if item.get("already_in_outbox") else ""
+            print(f"{item['slot']} {item['kind']:<18} {item['unit']:<16} to {', '.join(item['to'])}"
+                  f"{' cc ' + ', '.join(item['cc']) if item['cc'] else ''}{note}")
+    return EXIT_OK
+
+
+def cmd_digest(rt: Runtime) -> int:
+    from .digest import build_digest, queue_digest, write_digest
+    from .lock import pass_lock
+
+    services = Services(rt)
+    try:
+        if rt.args.out:
+            paths = write_digest(build_digest(rt.campaign, services.store, rt.now), rt.args.out)
+            print("digest written: " + ", ".join(str(p) for p in paths))
+        if rt.args.send:
+            with pass_lock(rt.data_dir, wait=30):
+                try:
+                    queued = queue_digest(rt.campaign, services.store, services.outbox, rt.now)
+                except ValueError as exc:
+                    raise UserError(str(exc)) from None
+                counts = services.outbox.flush(services.transport, rt.now)
+            print(("digest queued" if queued else "today's digest was already queued") +
+                  f"; outbox: {', '.join(f'{k} {v}' for k, v in counts.items() if v) or 'nothing sent'}")
+        if not (rt.args.out or rt.args.send):
+            raise UserError("digest: give --out DIR (write the files) and/or --send (mail it to the secretary)")
+    finally:
+        services.close()
+    return EXIT_OK
+
+
+def cmd_check(rt: Runtime) -> int:
+    from .checks import run_checks
+
+    problems = run_checks(rt)
+    for line in problems:
+        print(f"problem: {line}", file=sys.stderr)
+    if not problems:
+        print(f"{rt.campaign.source}: campaign {rt.campaign.id} is ready "
+              f"({len(rt.campaign.units)} units, deadline {rt.campaign.deadline})")
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def cmd_run(rt: Runtime) -> int:
+    from .digest import queue_digest
+    from .followup import run_reminders
+    from .lock import pass_lock, worker_lock
+    from .worker import build_scheduler, run_forever
+
+    def remind():
+        services = Services(rt)
+        try:
+            with pass_lock(rt.data_dir, wait=600):
+                return run_reminders(rt.campaign, services.store, services.outbox, services.transport,
+                                     _clock(rt), caller_holds_lock=True)
+        finally:
+            services.close()
+
+    def digest():
+        services = Services(rt)
+        try:
+            with pass_lock(rt.data_dir, wait=600):
+                queued = queue_digest(rt.campaign, services.store, services.outbox, _clock(rt))
+                return {"queued": bool(queued), **services.outbox.flush(services.transport, _clock(rt))}
+        finally:
+            services.close()
+
+    def poll():
+        rt.now = _clock(rt)
+        return one_pass(rt)
+
+    def start():
+        return poll(), digest()
+
+    rt.prepare_data_dir()
+    with worker_lock(rt.data_dir):
+        print(f"intake-bot worker: campaign {rt.campaign.id}, poll every {rt.campaign.poll_minutes} min, "
+              f"reminders at {rt.campaign.reminder_time:%H:%M}, digest at {rt.campaign.digest_time:%H:%M} "
+              f"({rt.campaign.timezone}); log in {rt.data_dir / 'intake-bot.log'}", flush=True)
+        run_forever(build_scheduler(rt.campaign, poll, remind, digest), first=start)
+    return EXIT_OK
+
+
+def _clock(rt: Runtime) -> dt.datetime:
+    """The worker's jobs use the real time (a --now given to `run` only shifts the first pass)."""
+    return dt.datetime.now(rt.campaign.tz)
+
+
+def cmd_demo(rt: Runtime) -> int:
+    from .demo import run_demo
+
+    return run_demo(rt, one_pass)
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -148,6 +335,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the JSON of cli-contract.md")
     p.set_defaults(handler=cmd_classify)
+
+    p = sub.add_parser("poll", help="one pass over the mailbox")
+    p.add_argument("--once", action="store_true", help="one pass, then exit (the only mode; `run` loops)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running pass")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_poll)
+
+    p = sub.add_parser("run", help="the worker: poll, reminders and digest on schedule")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("status", help="per unit: received, version, missing; the review queue")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("remind", help="the reminders of the slot due now")
+    p.add_argument("--dry-run", action="store_true", help="show them, queue nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_remind)
+
+    p = sub.add_parser("digest", help="the secretary's daily digest")
+    p.add_argument("--out", default=None, help="write digest.html, digest.txt and the workbook here")
+    p.add_argument("--send", action="store_true", help="queue it for the secretary and send")
+    p.set_defaults(handler=cmd_digest)
+
+    p = sub.add_parser("check", help="validate the campaign file and templates, try the connections")
+    p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("demo", help="a fresh data dir with the sample mail, one pass, then the status")
+    p.set_defaults(handler=cmd_demo)
     return parser
 
 
@@ -161,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc.explain(), file=sys.stderr)
         return EXIT_USAGE
+    except KNOWN_FAILURES as exc:
+        print(f"intake-bot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except UserError as exc:
         print(f"intake-bot: {exc}", file=sys.stderr)
         return EXIT_FAILED

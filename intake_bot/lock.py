@@ -18,6 +18,7 @@ from typing import Iterator
 from .store.archive import private_dir
 
 LOCK_NAME = "intake.lock"
+WORKER_LOCK_NAME = "worker.lock"
 POLL_SECONDS = 0.1
 
 
@@ -25,11 +26,33 @@ class PassLocked(Exception):
     """Another pass holds the lock of this data directory."""
 
 
+class WorkerRunning(Exception):
+    """A worker (`intake-bot run`) already serves this data directory."""
+
+
+@contextmanager
+def worker_lock(data_dir: str | os.PathLike) -> Iterator[None]:
+    """Held for the life of `intake-bot run`: a second worker on the same data directory
+    refuses to start (two schedulers would double every reminder slot's work)."""
+    try:
+        with _flock(Path(data_dir), WORKER_LOCK_NAME, 0.0):
+            yield
+    except PassLocked as exc:
+        raise WorkerRunning(str(exc).replace("another intake-bot pass is running",
+                                             "another intake-bot worker is running")) from None
+
+
 @contextmanager
 def pass_lock(data_dir: str | os.PathLike, wait: float = 0.0) -> Iterator[None]:
     """Hold the data directory's lock for the block; wait up to `wait` seconds for it, then
     raise PassLocked. The holder's pid is written in the file, to name it in the message."""
-    path = private_dir(Path(data_dir)) / LOCK_NAME
+    with _flock(Path(data_dir), LOCK_NAME, wait):
+        yield
+
+
+@contextmanager
+def _flock(data_dir: Path, name: str, wait: float) -> Iterator[None]:
+    path = private_dir(data_dir) / name
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + wait

@@ -258,6 +258,10 @@ class SmtpTransport:
         self.tls_context = tls_context or ssl.create_default_context()
         self._smtp: smtplib.SMTP | None = None
 
+    def check(self) -> None:
+        """Connect and log in once, for `intake-bot check`; raises TransportDown."""
+        self._connect().quit()
+
     def _connect(self) -> smtplib.SMTP:
         where = f"{self.host}:{self.port}"
         if self.user and not self.password:

@@ -1,0 +1,83 @@
+"""`intake-bot demo`: the whole job on the embedded default, with the sample mail.
+
+A fresh data directory gets a Maildir holding the sample messages (bundled in the package), then
+one poll pass, the reminder pass and the digest run at the campaign's deadline evening (or at
+--now), all mail going to the file outbox. The status table follows, with where each mail was
+written. `intake-bot --data-dir DIR status` shows the same state afterwards.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import mailbox
+import shutil
+from pathlib import Path
+
+from .config import bundled
+
+MARKER = ".intake-bot-demo"
+
+
+def sample_messages() -> list[Path]:
+    return sorted(bundled("samples").glob("*.eml"))
+
+
+def fresh_data_dir(data_dir: Path) -> None:
+    """Empty the directory if an earlier demo made it; refuse to touch anything else."""
+    if data_dir.exists() and any(data_dir.iterdir()):
+        if not (data_dir / MARKER).exists():
+            raise FileExistsError(f"{data_dir} is not empty and was not made by `demo`: "
+                                  "give the demo an empty or new --data-dir")
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (data_dir / MARKER).write_text("made by intake-bot demo; the next demo empties this directory\n")
+
+
+def fill_maildir(path: Path) -> int:
+    box = mailbox.Maildir(path, create=True)
+    samples = sample_messages()
+    for sample in samples:
+        box.add(sample.read_bytes())
+    return len(samples)
+
+
+def run_demo(rt, one_pass) -> int:
+    from .cli import UserError, print_json
+    from .digest import build_digest, write_digest
+    from .followup import run_reminders
+    from .outbox import FileTransport
+    from .status import format_status, status_report
+
+    data_dir = rt.data_dir.resolve()
+    try:
+        fresh_data_dir(data_dir)
+    except FileExistsError as exc:
+        raise UserError(str(exc)) from None
+    if not rt.args.now:  # the campaign as it stood on the deadline evening
+        rt.now = dt.datetime.combine(rt.campaign.deadline, rt.campaign.digest_time, rt.campaign.tz)
+    rt.mailbox_url = f"maildir:{data_dir / 'Maildir'}"
+    rt.smtp_url = "file:outbox"
+    count = fill_maildir(data_dir / "Maildir")
+    print(f"demo: {count} sample messages in {data_dir / 'Maildir'}; clock {rt.now.isoformat()}\n")
+
+    summary = one_pass(rt)
+    per = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_category"].items()))
+    print(f"poll: {summary['new']} new messages ({per}); {summary['replies_queued']} replies queued")
+
+    from .cli import Services
+    services = Services(rt)
+    try:
+        reminders = run_reminders(rt.campaign, services.store, services.outbox, services.transport, rt.now)
+        print(f"remind: {len(reminders)} reminders for the slot of {rt.now.date()}")
+        digest_dir = data_dir / "digest"
+        write_digest(build_digest(rt.campaign, services.store, rt.now), digest_dir)
+        print(f"digest: {digest_dir / 'digest.html'} (open it in a browser), digest.txt and the workbook\n")
+        report = status_report(rt.campaign, services.store, rt.now)
+        print(format_status(rt.campaign, report))
+        outbox = FileTransport(data_dir / "outbox")
+        print(f"\nmail written to {data_dir / 'outbox'} (one .eml per mail):")
+        for row in services.store.outgoing_in_states("sent", "queued", "failed", "unknown"):
+            print(f"  {row.kind:<18} to {', '.join(row.to):<32} {outbox.path_for(row.key).name}  {row.subject}")
+    finally:
+        services.close()
+    print(f"\nnext: intake-bot --data-dir {rt.args.data_dir} status")
+    return 0
