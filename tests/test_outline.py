@@ -177,6 +177,12 @@ def test_a_heading_naming_a_role_does_not_start_the_signature(campaign):
     assert [s["heading"] for s in find_sections(doc)][-1] == "1. Kiến nghị"
 
 
+def test_appendix_titles_after_a_signature_table_are_not_sections(campaign):
+    doc = report(B("I. Khái quát chung"), Table(rows=[["Nơi nhận:\n- Lưu: VT.", "GIÁM ĐỐC\n\nPhan Quang Dũng"]]),
+                 B("KẾT QUẢ THỰC HIỆN VIỆC TRIỂN KHAI ĐẦU TƯ CÁC KHU CÔNG NGHIỆP TRÊN ĐỊA BÀN TỈNH"))
+    assert [s["heading"] for s in find_sections(doc)] == ["I. Khái quát chung"]
+
+
 def test_heading_broken_over_two_pdf_lines_is_one_heading(campaign):
     doc = report(P("II. KẾT QUẢ THỰC HIỆN", bold=True, page=1), P(TEXT, page=1),
                  P("2. Kết quả thực hiện các mục tiêu, nhiệm vụ, giải pháp đã đề ra theo", bold=True, page=1),

@@ -189,6 +189,8 @@ def _scan(content: Content, start: int) -> list[_Heading]:
         if isinstance(block, Table):
             if headings:
                 headings[-1].text_chars += sum(len(collapse(c or "")) for row in block.rows for c in row)
+            if any(is_signature_line((cell or "").strip().split("\n")[0]) for row in block.rows for cell in row):
+                in_signature = True
             previous = None
             continue
         text = collapse(block.text or "")
