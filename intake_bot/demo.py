@@ -41,7 +41,7 @@ def fill_maildir(path: Path) -> int:
 
 
 def run_demo(rt, one_pass) -> int:
-    from .cli import UserError, print_json
+    from .cli import UserError
     from .digest import build_digest, write_digest
     from .followup import run_reminders
     from .outbox import FileTransport

@@ -3,6 +3,7 @@ autoescaped in HTML (subjects, names and file names come from senders), strict a
 variables so a broken template fails at `intake-bot check`, never at send time."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
@@ -12,7 +13,10 @@ from .text import nfc
 from .vnformat import vn_date, vn_datetime, vn_number, vn_short_date
 
 
+@lru_cache(maxsize=8)
 def environment(templates_dir: Path) -> SandboxedEnvironment:
+    """One environment per templates folder: compiled templates are kept (Jinja still reloads
+    a template whose file the operator edited)."""
     env = SandboxedEnvironment(
         loader=FileSystemLoader(str(templates_dir)),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),

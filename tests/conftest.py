@@ -17,3 +17,14 @@ def campaign():
     from intake_bot.config import load_campaign
 
     return load_campaign(REPO / "config" / "hung-yen-2024.toml")
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A fresh SQLite store in a temporary data dir (never the operator's INTAKE_BOT_DATABASE_URL)."""
+    from intake_bot.store import db
+
+    monkeypatch.delenv(db.DATABASE_URL_ENV, raising=False)
+    s = db.Store(tmp_path / "data")
+    yield s
+    s.close()

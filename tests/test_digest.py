@@ -62,14 +62,6 @@ class Mailroom:
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
-    s = Store(tmp_path / "data")
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def filled(store):
     return fill(store)
 

@@ -14,7 +14,6 @@ import pytest
 from intake_bot.draft import Draft
 from intake_bot.outbox import (FileTransport, Outbox, SmtpTransport, message_id_for, open_transport,
                                retry_delay)
-from intake_bot.store import db as dbmodule
 from intake_bot.store.db import NewMessage, Store
 from tests.smtp_sink import free_port, smtp_sink, start_sink  # noqa: F401  (smtp_sink is a fixture)
 
@@ -23,14 +22,6 @@ NOW = dt.datetime(2024, 5, 9, 10, 0, tzinfo=ICT)
 UNIT_ADDRESS = "vanphong@vanlam.hungyen.gov.vn"
 SUBJECT = "Xác nhận đã nhận báo cáo giám sát của UBND huyện Văn Lâm"
 BODY = "Kính gửi UBND huyện Văn Lâm,\nBan Kinh tế - Ngân sách đã nhận được báo cáo số 125/BC-UBND.\n"
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
-    s = Store(tmp_path / "data")
-    yield s
-    s.close()
 
 
 def draft(**fields) -> Draft:

@@ -25,8 +25,6 @@ from intake_bot.message import parse_message
 from intake_bot.outbox import FileTransport, Outbox, SmtpTransport
 from intake_bot.pipeline import Pass, PassSummary, reply_refusal, run_pass
 from intake_bot.reader.extract import extract_bytes
-from intake_bot.store import db as dbmodule
-from intake_bot.store.db import Store
 from tests.conftest import CORPUS
 from tests.mime_builder import DOCX_TYPE, attachment, docx_bytes, simple
 from tests.smtp_sink import free_port, smtp_sink  # noqa: F401  (a fixture)
@@ -47,14 +45,6 @@ def extract(data, filename, campaign, unit_id=None):
 @pytest.fixture
 def now(campaign):
     return dt.datetime(2024, 5, 9, 10, 0, tzinfo=campaign.tz)
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
-    s = Store(tmp_path / "data")
-    yield s
-    s.close()
 
 
 def maildir_with(tmp_path: Path, campaign, names: list[str] | None = None) -> MaildirSource:
