@@ -1,7 +1,11 @@
 """Headings -> sections -> outline keys, on hand-built Content with the campaign's outlines."""
 from __future__ import annotations
 
+import random
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from intake_bot.reader.model import Content, Paragraph, Table
 from intake_bot.reader.outline import find_sections, match_outline, numbering, unmatched_sections
@@ -218,3 +222,38 @@ def test_each_key_once_and_present_in_outline_order(campaign, outline_id):
     used = [k for k, _ in keys if k]
     assert len(used) == len(set(used))
     assert present == outline.keys() and missing == []
+
+
+ROMANS = ["I", "II", "III", "IV", "V", "VI", "VII"]
+EXTRA_SECTIONS = ["PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2024 VÀ GIAI ĐOẠN 2024-2025", "Tổ chức thực hiện", "Kết luận",
+                  "Đánh giá chung", "Bài học kinh nghiệm"]
+
+
+def renumbered_report(outline, rnd: random.Random):
+    """A report that leaves items out at random, numbers the rest in sequence, words some items by
+    an alias, may put an extra section anywhere; headings styled, bold or bold upper case."""
+    kept = [item for item in outline.items if item.key != "PL" and rnd.random() > 0.2]
+    entries = [(item.key, len(item.key.split(".")),
+                rnd.choice([item.title, *item.aliases]) if item.aliases else item.title) for item in kept]
+    if rnd.random() < 0.4:
+        entries.insert(rnd.randrange(len(entries) + 1), (None, 1, rnd.choice(EXTRA_SECTIONS)))
+    face = rnd.choice(["styled", "bold", "upper"])
+    headings, counters = [], [0, 0, 0]
+    for _, depth, title in entries:
+        counters[depth - 1] += 1
+        counters[depth:] = [0] * (3 - depth)
+        label = {1: f"{ROMANS[counters[0] - 1]}.", 2: f"{counters[1]}.", 3: f"{counters[1]}.{counters[2]}."}[depth]
+        text = f"{label} {title.upper() if face == 'upper' and depth == 1 else title}"
+        headings.append(P(text, bold=face != "styled", level=depth if face == "styled" else None))
+    expected = [key for key in outline.keys() if key in {k for k, _, _ in entries}]
+    return report(*headings), expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.randoms(use_true_random=False), st.sampled_from(["sct", "bql", "huyen"]))
+def test_any_renumbered_subset_of_the_outline_is_found_by_its_wording(campaign, rnd, outline_id):
+    outline = campaign.outlines[outline_id]
+    doc, expected = renumbered_report(outline, rnd)
+    _, present, missing, _ = match_outline(find_sections(doc), outline, False)
+    assert present == expected
+    assert missing == [key for key in outline.keys() if key not in expected]

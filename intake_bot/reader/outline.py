@@ -324,7 +324,9 @@ class _Vocabulary:
                 counts[token] = counts.get(token, 0) + 1
         n = max(len(items), 1)
         weights = {t: (0.2 if t in _STOPWORDS else math.log(1 + n / c)) for t, c in counts.items()}
-        return cls(weights, unknown=math.log(1 + n) / 2)
+        # A heading word no item has ("tổ chức", "phương hướng") speaks against every item almost
+        # as much as a word only one item has speaks for it.
+        return cls(weights, unknown=math.log(1 + n) * 0.75)
 
     def weight(self, tokens: set[str]) -> float:
         return sum(0.2 if t in _STOPWORDS else self.weights.get(t, self.unknown) for t in tokens)
