@@ -1,6 +1,11 @@
 """Appendix tables -> KCN/CCN rows, on hand-built Content (DOCX, PDF and XLSX shapes)."""
 from __future__ import annotations
 
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from intake_bot.reader.appendix import find_header, kind_named, read_appendix
 from intake_bot.reader.model import Content, Paragraph, Table
 
@@ -166,3 +171,77 @@ def test_kind_named():
     assert kind_named("KẾT QUẢ ĐẦU TƯ CÁC KHU, CỤM CÔNG NGHIỆP") is None
     assert kind_named("Tên KCN/CCN") is None
     assert kind_named("Chủ đầu tư") is None
+
+
+NAMES = ["Tân Quang", "Như Quỳnh", "Minh Khai - Như Quỳnh", "số 03", "Phố Nối A", "Lý Thường Kiệt", "Đức Hợp"]
+INVESTORS = ["Công ty CP Xây dựng và Thương mại Đông Á", "Công ty TNHH MTV Hưng Phát", "Đang lựa chọn nhà đầu tư", "-", ""]
+
+
+def vietnamese(value: float | None, rnd: random.Random) -> str:
+    if value is None:
+        return rnd.choice(["-", "", "Đang cập nhật"])
+    whole, _, fraction = f"{value:,.2f}".partition(".")
+    fraction = fraction.rstrip("0")
+    return whole.replace(",", ".") + ("," + fraction if fraction else "")
+
+
+def appendix_table(rnd: random.Random):
+    """A random appendix: parts A (KCN) and B (CCN) or one kind, groups I-III, data rows with
+    Vietnamese numbers, maybe a "Ghi chú" column, reordered columns, a two-row header, a column
+    numbering row, "Không có" and "Tổng cộng" rows; and the rows a reader should get from it."""
+    kinds = rnd.choice([["KCN", "CCN"], ["KCN"], ["CCN"]])
+    columns = ["stt", "name", "investor", "area", "leasable", "occupancy"] + (["note"] if rnd.random() < 0.5 else [])
+    if rnd.random() < 0.5:
+        tail = columns[2:]
+        rnd.shuffle(tail)
+        columns = columns[:2] + tail
+    two_rows = rnd.random() < 0.5
+    single = kinds[0] if len(kinds) == 1 else "KCN/CCN"
+    top = {"stt": "STT", "name": f"Tên {single}", "investor": "Chủ đầu tư hạ tầng", "note": "Ghi chú",
+           "area": "Diện tích (ha)", "leasable": "Diện tích đất cho thuê (ha)", "occupancy": "Tỷ lệ lấp đầy (%)"}
+    header = [[top[c] for c in columns]]
+    if two_rows:
+        header[0] = ["Diện tích (ha)" if c == "area" else ("" if c == "leasable" else top[c]) for c in columns]
+        header.append(["Tổng" if c == "area" else ("Đất cho thuê" if c == "leasable" else "") for c in columns])
+    if rnd.random() < 0.5:
+        header.append([f"({n + 1})" for n in range(len(columns))])
+    grid, expected = list(header), []
+
+    repeat_merged = rnd.random() < 0.3    # some readers repeat a merged cell's text in every cell
+
+    def line(**cells):
+        if repeat_merged and set(cells) == {"stt", "name"}:
+            return [cells["stt"] if c == "stt" else cells["name"] for c in columns]
+        return [cells.get(c, "") for c in columns]
+
+    for part, kind in zip("AB", kinds):
+        if len(kinds) > 1:
+            grid.append(line(stt=part, name=f"Kết quả đầu tư {'Khu' if kind == 'KCN' else 'Cụm'} công nghiệp"))
+        for group in ("I", "II", "III"):
+            grid.append(line(stt=group, name=f"Các {kind} nhóm {group}"))
+            count = rnd.randrange(0, 3)
+            if count == 0:
+                grid.append(line(name="Không có"))
+            for n in range(count):
+                area = round(rnd.uniform(20, 600), 2)
+                row = {"kind": kind, "group": group, "stt": str(n + 1),
+                       "name": f"{kind} {rnd.choice(NAMES)}" if rnd.random() < 0.5 else rnd.choice(NAMES),
+                       "investor": rnd.choice(INVESTORS),
+                       "area_ha": area, "leasable_ha": rnd.choice([round(area * 0.6, 2), None]),
+                       "occupancy_pct": rnd.choice([round(rnd.uniform(0, 100), 1), 0.0, 100.0, None])}
+                grid.append(line(stt=row["stt"], name=row["name"], investor=row["investor"], note="Đã GPMB",
+                                 area=vietnamese(row["area_ha"], rnd), leasable=vietnamese(row["leasable_ha"], rnd),
+                                 occupancy=vietnamese(row["occupancy_pct"], rnd)))
+                row["investor"] = row["investor"] if row["investor"] not in ("-", "") else None
+                expected.append(row)
+    if rnd.random() < 0.5:
+        grid.append(line(name="Tổng cộng", area="1.234,5"))
+    return Table(rows=grid), expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_any_appendix_layout_reads_back_its_rows(rnd):
+    table, expected = appendix_table(rnd)
+    rows, _ = read_appendix(doc(Paragraph("PHỤ LỤC", bold=True), table), ("KCN", "CCN"))
+    assert rows == expected

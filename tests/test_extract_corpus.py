@@ -131,6 +131,18 @@ def test_unit_from_a_workbook_title_not_from_zone_names(campaign):
     assert infer_unit(Content(format="docx", blocks=[Paragraph("Cụm công nghiệp Kim Động")]), {}, campaign) is None
 
 
+def test_an_analyser_failure_is_a_warning_and_the_rest_is_kept(corpus_campaign, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("table from another planet")
+
+    monkeypatch.setattr("intake_bot.reader.extract.read_appendix", broken)
+    result = extract_path(DOCUMENTS / "d01.docx", corpus_campaign)
+    assert result.error is None and result.tables == []
+    assert result.metadata["number"] == "125/BC-SCT" and result.unit == "so-cong-thuong"
+    assert result.outline["missing"] == ["PL"]
+    assert any("table from another planet" in w for w in result.warnings)
+
+
 def test_unreadable_files_give_a_reason_not_a_crash(campaign):
     for data, name in ((b"", "empty.docx"), (b"PK\x03\x04broken", "broken.docx"), (b"Rar!\x1a\x07\x00x", "a.rar"),
                        (b"%PDF-1.4\nnot really", "bad.pdf"), (b"hello", "notes.txt")):
