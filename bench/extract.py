@@ -12,7 +12,7 @@ to PDF with LibreOffice, then prints one line per figure:
 * the bare pdfplumber pass (extract_text() and extract_tables() on every page) and the ratio of
   our PDF read to it — target <= 0.3;
 * the full extraction (intake_bot.reader.extract.extract_bytes) of the DOCX and of the PDF;
-* the peak memory (ru_maxrss) of a fresh process reading each file — target <= 300 MB.
+* the peak memory (VmHWM) of a fresh process reading each file — target <= 300 MB.
 
 Times are the best of --repeat runs. The document builders are also used by the PDF reader's
 tests (tests/test_reader_pdf.py).
@@ -217,12 +217,17 @@ if sys.argv[1].endswith(".pdf"):
 else:
     from intake_bot.reader.docx import read_docx as read
 read(data)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM is this process's own peak; ru_maxrss would carry the parent's peak over fork and exec.
+status = Path("/proc/self/status")
+if status.exists():
+    print(next(line.split()[1] for line in status.read_text().splitlines() if line.startswith("VmHWM:")))
+else:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
 def _peak_megabytes(path: Path) -> float:
-    """Peak resident memory of a fresh Python process that reads the file (Linux: KiB)."""
+    """Peak resident memory (KiB on Linux) of a fresh Python process that reads the file."""
     result = subprocess.run([sys.executable, "-c", _PEAK, str(path)], check=True, capture_output=True,
                             text=True, timeout=120)
     return int(result.stdout.split()[-1]) / 1024

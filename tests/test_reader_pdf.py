@@ -229,6 +229,15 @@ def laid_out(text: str, x0: float, top: float, size: float = 10, bold: bool = Fa
     return words
 
 
+def justified(text: str, x0: float, x1: float, top: float, size: float = 10) -> list[_Word]:
+    """A line set flush to both margins."""
+    words = laid_out(text, x0, top, size)
+    stretch = (x1 - words[-1].x1) / max(len(words) - 1, 1)
+    for number, word in enumerate(words):
+        word.x0, word.x1 = word.x0 + number * stretch, word.x1 + number * stretch
+    return words
+
+
 def blocks_of(*rows: list[_Word]) -> list:
     words = [word for row in rows for word in row]
     return _Assembler([_Page(number=1, width=595, lines=_group_lines(words, 1))]).blocks()
@@ -241,6 +250,24 @@ def test_cells_on_different_baselines_are_one_side_by_side_block():
                        laid_out("Nội dung báo cáo trải dài hết chiều rộng của trang giấy in", 85, 160))
     assert blocks[0] == Table(rows=[["UBND HUYỆN A\nSố: 1/BC", "CỘNG HÒA\nĐộc lập"]], page=1)
     assert [type(block) for block in blocks] == [Table, Paragraph]
+
+
+def test_header_wider_than_the_text_does_not_stop_paragraphs():
+    rows = [laid_out("ỦY BAN NHÂN DÂN", 60, 40, bold=True),
+            laid_out("CỘNG HÒA XÃ HỘI CHỦ NGHĨA", 330, 40, bold=True),
+            laid_out("Số: 9/BC", 70, 54),
+            laid_out("Hưng Yên, ngày 8 tháng 5 năm 2024 (bản sửa lần hai)", 345, 54)]
+    top = 90
+    for paragraph in range(3):
+        rows.append(justified(f"Đoạn {paragraph + 1} mở đầu thụt vào một khoảng", 113, 520, top))
+        rows += [justified("các dòng tiếp theo chạy hết lề trái đến lề phải", 85, 520, top + 14 * line)
+                 for line in (1, 2)]
+        rows.append(laid_out("dòng cuối.", 85, top + 42))
+        top += 62
+    blocks = blocks_of(*rows)
+    assert max(word.x1 for word in rows[3]) > 570  # past the right margin of the text
+    assert [type(block) for block in blocks] == [Table, Paragraph, Paragraph, Paragraph]
+    assert blocks[1].text.startswith("Đoạn 1 mở đầu") and blocks[1].text.endswith("phải dòng cuối.")
 
 
 def test_short_line_then_centred_title_is_not_side_by_side():

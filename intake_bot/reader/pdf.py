@@ -56,6 +56,8 @@ from .model import Content, Paragraph, Table, UnreadableFile
 _MAX_CHARS_PER_PAGE = 60_000
 _MAX_OBJECTS_PER_PAGE = 20_000
 _MAX_SEGMENTS_PER_PAGE = 20_000
+# pdfplumber's cell grouping grows faster than the number of cells: 50 x 50 rules take ~0.4 s.
+_MAX_GRID_CELLS = 3000
 
 # A page is "image only" with fewer visible characters than this, and an image over this share of
 # its area (or this many drawn paths: text turned into outlines reads no better than a scan).
@@ -264,7 +266,7 @@ def _scan_page(document: pdfium.PdfDocument, index: int, warnings: list[str]) ->
         result.chars = sum(len(word.text) for word in result.words)
         graphics = _Graphics(display)
         if graphics.read(page):
-            _find_tables(result, graphics)
+            _find_tables(result, graphics, warnings)
         else:
             warnings.append(f"page {number}: too many drawing objects, tables not searched")
         result.image_only = result.chars < _SCAN_TEXT_CHARS and (
@@ -372,6 +374,9 @@ def _page_words(textpage: pdfium.PdfTextPage, display: Callable, number: int,
     return words
 
 
+_STROKED_FILL = (pdfium_c.FPDF_TEXTRENDERMODE_FILL_STROKE, pdfium_c.FPDF_TEXTRENDERMODE_FILL_STROKE_CLIP)
+
+
 class _FontCache:
     """(bold, size) of the character at an index; boldness looked up once per font name."""
 
@@ -383,6 +388,10 @@ class _FontCache:
 
     def __call__(self, index: int) -> tuple[bool, float]:
         size = pdfium_c.FPDFText_GetFontSize(self.raw, index)
+        # Word fakes bold for a font without a bold face by stroking the glyphs' outlines too.
+        text_object = pdfium_c.FPDFText_GetTextObject(self.raw, index)
+        if text_object and pdfium_c.FPDFTextObj_GetTextRenderMode(text_object) in _STROKED_FILL:
+            return True, size
         weight = pdfium_c.FPDFText_GetFontWeight(self.raw, index)
         # The name is copied only when it fits the buffer; its length is returned either way.
         needed = pdfium_c.FPDFText_GetFontInfo(self.raw, index, self.buffer, len(self.buffer),
@@ -500,14 +509,20 @@ def _apply(matrix: tuple, x: float, y: float) -> tuple[float, float]:
 
 # --- tables: pdfplumber's table finder on the rules, cells filled with the page's words ----------
 
-def _find_tables(page: _Page, graphics: _Graphics) -> None:
+def _find_tables(page: _Page, graphics: _Graphics, warnings: list[str]) -> None:
     """Fill page.tables and keep in page.words only the words outside them.
 
     The rules are handed to pdfplumber's TableFinder as explicit lines, so it builds the cells
     exactly as it does from its own parse (snap, join, intersections, cells, tables), without
-    parsing the page a second time; a cell's text is the words whose centre lies in it."""
+    parsing the page a second time; a cell's text is the words whose centre lies in it. A page
+    ruled like graph paper (more than _MAX_GRID_CELLS cells) is not searched."""
     horizontal, vertical = graphics.rules()
     if len(horizontal) < 2 or len(vertical) < 2:
+        return
+    rows_at = {round(edge["top"] / 3) for edge in horizontal}  # pdfplumber snaps within 3 pt
+    columns_at = {round(edge["x0"] / 3) for edge in vertical}
+    if len(rows_at) * len(columns_at) > _MAX_GRID_CELLS:
+        warnings.append(f"page {page.number}: too many ruled cells, tables not searched")
         return
     finder = TableFinder(None, {"vertical_strategy": "explicit", "horizontal_strategy": "explicit",
                                 "explicit_vertical_lines": vertical, "explicit_horizontal_lines": horizontal})
@@ -694,13 +709,20 @@ class _Assembler:
     # page geometry
 
     def _text_columns(self) -> dict[float, tuple[float, float]]:
-        """(left, right) edges of the text, per page width (portrait and landscape pages differ)."""
-        edges: dict[float, tuple[float, float]] = {}
+        """(left, right) margins of the text, per page width (portrait and landscape pages differ):
+        the 10th percentile of where lines start and the 90th of where they end, so that a header
+        table wider than the text, or a long URL, does not move them."""
+        starts: dict[float, list[float]] = defaultdict(list)
+        ends: dict[float, list[float]] = defaultdict(list)
         for page in self.pages:
             for line in page.lines:
-                left, right = edges.get(page.width, (line.x0, line.x1))
-                edges[page.width] = (min(left, line.x0), max(right, line.x1))
-        return edges
+                starts[page.width].append(line.x0)
+                ends[page.width].append(line.x1)
+        columns = {}
+        for width, left in starts.items():
+            left, right = sorted(left), sorted(ends[width])
+            columns[width] = (left[len(left) // 10], right[len(right) * 9 // 10])
+        return columns
 
     def _line_pitches(self) -> dict[int, float]:
         """The most common distance between consecutive lines of the same font size, per size:
