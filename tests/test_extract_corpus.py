@@ -118,6 +118,8 @@ def test_unit_from_the_issuer_only_when_there_is_one(campaign):
     body = Content(format="docx", blocks=[Paragraph("Kính gửi Ban Quản lý các KCN tỉnh và UBND huyện Văn Lâm")])
     assert infer_unit(body, {"issuer": "UBND HUYỆN YÊN MỸ"}, campaign) == "ubnd-yen-my"
     assert infer_unit(body, {"issuer": "CÔNG TY CỔ PHẦN PHƯƠNG BẮC"}, campaign) is None
+    assert infer_unit(body, {"issuer": "CÔNG TY CP ĐẦU TƯ PHÁT TRIỂN KCN YÊN MỸ"}, campaign) is None
+    assert infer_unit(body, {"issuer": "CÔNG TY TNHH ĐẦU TƯ VĂN LÂM"}, campaign) is None
     assert infer_unit(body, {"issuer": None, "title": None}, campaign) == "bql-kcn"
 
 

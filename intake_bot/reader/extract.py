@@ -45,6 +45,8 @@ _UNIT_TEXT_CHARS = 3000
 # Words that open the name of an industrial zone or cluster: "KCN Yên Mỹ" names a zone, not the
 # district of Yên Mỹ. The name is the run of capitalised words after them.
 _ZONE_WORDS = ("kcn", "ccn", "khu cong nghiep", "cum cong nghiep")
+# An issuer that opens with one of these is an enterprise, not a state agency.
+_COMPANY_WORDS = ("cong ty", "tong cong ty", "tap doan", "doanh nghiep", "hop tac xa", "chi nhanh")
 _NAME_STOPS = frozenset("tren dia ban huyen tinh thi xa thanh pho cua tai va cac da dang".split())
 
 
@@ -136,14 +138,16 @@ def infer_unit(content: Content, metadata: dict, campaign: Campaign) -> str | No
 
     The issuing agency decides when the header names one: a unit's issuer, name or alias in it
     gives the unit; an issuer that is no unit of the campaign (a company reporting on its project,
-    a department outside the supervision) gives None, whatever its text mentions. With no
-    issuer (a workbook, a header that could not be read), the title and then the first part of the
-    text are searched, the earliest mention winning; names of industrial zones and clusters
-    ("KCN Yên Mỹ", "CCN Như Quỳnh") are not mentions of a district.
+    a department outside the supervision) gives None, whatever its text mentions. A company is a
+    unit only by the unit's own issuer or name: "CÔNG TY ... KCN YÊN MỸ" is not the district of
+    Yên Mỹ. With no issuer (a workbook, a header that could not be read), the title and then the
+    first part of the text are searched, the earliest mention winning; names of industrial zones
+    and clusters ("KCN Yên Mỹ", "CCN Như Quỳnh") are not mentions of a district.
     """
     issuer = metadata.get("issuer") if metadata else None
     if issuer:
-        return _first_unit(issuer, campaign)
+        company = fold(issuer).startswith(_COMPANY_WORDS)
+        return _first_unit(_without_zone_names(issuer), campaign, official_only=company)
     title = metadata.get("title") if metadata else None
     if title:
         unit = _first_unit(_without_zone_names(title), campaign)
@@ -152,12 +156,14 @@ def infer_unit(content: Content, metadata: dict, campaign: Campaign) -> str | No
     return _first_unit(_without_zone_names(_opening_text(content)), campaign)
 
 
-def _first_unit(text: str, campaign: Campaign) -> str | None:
-    """The unit named earliest in `text` (the longer phrase when two start at the same place)."""
+def _first_unit(text: str, campaign: Campaign, official_only: bool = False) -> str | None:
+    """The unit named earliest in `text` (the longer phrase when two start at the same place);
+    `official_only`: by its issuer, name or short name, not by an alias such as a bare place."""
     folded = f" {fold(text)} "
     best: tuple[int, int, str] | None = None
     for unit in campaign.units.values():
-        for phrase in unit_phrases(unit):
+        phrases = [unit.issuer, unit.name, unit.short_name] if official_only else unit_phrases(unit)
+        for phrase in filter(None, phrases):
             at = folded.find(f" {fold(phrase)} ")
             if at >= 0:
                 candidate = (at, -len(fold(phrase)), unit.id)
