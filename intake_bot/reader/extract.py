@@ -75,7 +75,8 @@ def extract_bytes(data: bytes, filename: str, campaign: Campaign, unit_id: str |
         result.warnings.append(f"unit {unit_id!r} is not a unit of the campaign: no outline is checked")
     rows, warnings = _guarded(result, "appendix",
                               lambda: read_appendix(content, outline.appendix if outline else ()), ([], []))
-    result.tables, result.warnings = rows, result.warnings + warnings
+    result.tables = rows
+    result.warnings.extend(warnings)
     if not has_header:
         return result
     sections = _guarded(result, "sections", lambda: find_sections(content), [])
