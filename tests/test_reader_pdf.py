@@ -224,7 +224,7 @@ def laid_out(text: str, x0: float, top: float, size: float = 10, bold: bool = Fa
     words, x = [], x0
     for token in text.split():
         width = 0.5 * size * len(token)
-        words.append(_Word(token, x, x + width, top, top + size, bold, size))
+        words.append(_Word(token, x, x + width, top, top + size, bold, size, top + 0.8 * size))
         x += width + 0.25 * size
     return words
 

@@ -112,7 +112,8 @@ _REASON_NO_PAGES = ("the PDF has no pages",
 
 @dataclass(slots=True)
 class _Word:
-    """A run of characters without a space, in display coordinates (points, origin top left)."""
+    """A run of characters without a space, in the text frame (points, origin top left): its box
+    and the height of its baseline."""
 
     text: str
     x0: float
@@ -121,6 +122,7 @@ class _Word:
     bottom: float
     bold: bool
     size: float
+    baseline: float
 
 
 @dataclass
@@ -135,6 +137,7 @@ class _Line:
         self.top = min(w.top for w in self.words)
         self.bottom = max(w.bottom for w in self.words)
         self.size = max(w.size for w in self.words)
+        self.baseline = max(w.baseline for w in self.words)  # a raised superscript does not count
         self.bold = all(w.bold for w in self.words)
         self.text = collapse(" ".join(w.text for w in self.words))
 
@@ -323,14 +326,17 @@ def _page_words(textpage: pdfium.PdfTextPage, display: Callable, number: int,
         count = _MAX_CHARS_PER_PAGE
     get_unicode = pdfium_c.FPDFText_GetUnicode
     get_box = pdfium_c.FPDFText_GetLooseCharBox
+    get_origin = pdfium_c.FPDFText_GetCharOrigin
     box = pdfium_c.FS_RECTF()
     box_ref = ctypes.byref(box)
+    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    origin_refs = ctypes.byref(origin_x), ctypes.byref(origin_y)
     font_of = _FontCache(raw)
     combining = unicodedata.combining
 
     words: list[_Word] = []
     chars: list[str] = []
-    x0 = x1 = top = bottom = size = 0.0
+    x0 = x1 = top = bottom = size = baseline = 0.0
     bold = False
     last = ("", 0.0, 0.0)
     for index in range(count + 1):
@@ -339,7 +345,7 @@ def _page_words(textpage: pdfium.PdfTextPage, display: Callable, number: int,
             continue
         if code <= 0x20 or code in _SPACE_CODES:
             if chars:
-                words.append(_Word("".join(chars), x0, x1, top, bottom, bold, size))
+                words.append(_Word("".join(chars), x0, x1, top, bottom, bold, size, baseline))
                 chars = []
             continue
         char = _LIGATURES.get(code) or chr(code)
@@ -364,12 +370,15 @@ def _page_words(textpage: pdfium.PdfTextPage, display: Callable, number: int,
                 if lower > bottom:
                     bottom = lower
                 continue
-            words.append(_Word("".join(chars), x0, x1, top, bottom, bold, size))
+            words.append(_Word("".join(chars), x0, x1, top, bottom, bold, size, baseline))
         bold, size = font_of(index)
         # Some writers set a font size of 1 and scale the text matrix: trust the box then.
         if size < 0.6 * (lower - upper):
             size = lower - upper
         x0, x1, top, bottom = left, right, upper, lower
+        baseline = lower
+        if get_origin(raw, index, *origin_refs):
+            baseline = display(origin_x.value, origin_y.value, origin_x.value, origin_y.value)[1]
         chars = [char]
     return words
 
@@ -682,10 +691,13 @@ class _Assembler:
         return blocks
 
     def _continues(self, above: _Line, below: _Line) -> bool:
+        """Whether `below` goes on with the paragraph whose last line is `above` (the rules are
+        in the module docstring). Line pitch is measured between baselines: glyph boxes rise and
+        fall with accents and descenders."""
         if above.bold != below.bold or abs(above.size - below.size) > 1 or _LIST_MARK.match(below.text):
             return False
         if below.page == above.page:
-            pitch = below.top - above.top
+            pitch = below.baseline - above.baseline
             normal = self.pitch.get(round(above.size), 1.5 * above.size)
             if not 0 < pitch <= 1.2 * normal + 0.5:
                 return False
@@ -731,7 +743,7 @@ class _Assembler:
         for page in self.pages:
             for above, below in zip(page.lines, page.lines[1:]):
                 if abs(above.size - below.size) <= 1:
-                    counts[round(above.size)][round((below.top - above.top) * 2) / 2] += 1
+                    counts[round(above.size)][round((below.baseline - above.baseline) * 2) / 2] += 1
         return {size: counter.most_common(1)[0][0] for size, counter in counts.items()}
 
 
