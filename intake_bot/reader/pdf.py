@@ -19,7 +19,9 @@ How a document is read, and why:
 * Two clusters of lines side by side, separated by a wide gap (the administrative header "UBND ... /
   CỘNG HÒA ...", the signature block "Nơi nhận: ... / GIÁM ĐỐC ..."), become a Table of one row
   with two cells, each cell its lines joined by "\\n": the DOCX has them as borderless 2-column
-  tables. They are found from word positions, never from their wording.
+  tables. They are found from word positions, never from their wording: a line split by one
+  wide gap, or two lines that overlap in height yet lie apart, starts a region; aligned lines on
+  either side go on with it.
 * Lines are joined back into paragraphs when the next line continues the previous one: same
   boldness and size, normal line pitch, the previous line ran to the right margin (the next
   line's first word would not have fitted on it), and the next line is not indented further and
@@ -33,8 +35,10 @@ How a document is read, and why:
 Bad input raises UnreadableFile with an English reason and a Vietnamese one for the sender
 (password, damaged or truncated file, HTML saved as .pdf, no pages). Work is bounded: at most
 `max_pages` pages (a warning says so), _MAX_CHARS_PER_PAGE characters a page, and no table
-search on a page drawing more than _MAX_OBJECTS_PER_PAGE objects or _MAX_SEGMENTS_PER_PAGE path
-segments (its text is still read).
+search on a page drawing more than _MAX_OBJECTS_PER_PAGE objects, _MAX_SEGMENTS_PER_PAGE path
+segments or _MAX_GRID_CELLS ruled cells (its text is still read). A scanned document (most pages
+an image, next to no text) gives Content(scanned=True) and no blocks; scanned pages in a text
+document are named in a warning. There is no OCR.
 """
 from __future__ import annotations
 
