@@ -26,7 +26,7 @@ _MAX_INLINE_HEADING = 150
 # Scores: a heading takes an outline key when its score reaches MATCH; a heading that is only
 # numbered (not bold, styled or upper case) must reach TENTATIVE_MATCH, since it may be a list item.
 MATCH = 0.55
-TENTATIVE_MATCH = 0.72
+TENTATIVE_MATCH = 0.65
 _DEPTH_PENALTY = 0.08
 _PATH_BONUS = 0.08
 _NUMBER_BONUS = 0.03
