@@ -35,7 +35,9 @@ directory; IMAP without TLS on a free loopback port; users in passwd-files with 
 passwords; mail stored as uid nobody in ~/Maildir. `DovecotServer(keywords=False,
 extensions=False)` starts a server like some locked-down or older ones: it keeps no custom
 keyword (an ACL without the "w" right, so PERMANENTFLAGS has no `\\*`), opens a folder named
-Shared read-only, and announces neither MOVE nor IDLE.
+Shared read-only, and announces neither MOVE nor IDLE. `DovecotServer(tls=True)` serves TLS with
+a self-signed certificate (`server.certificate`, a PEM file to trust): imaps on
+`server.tls_port`, STARTTLS on `server.port`.
 """
 from __future__ import annotations
 
@@ -75,7 +77,7 @@ listen = {host}
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -98,7 +100,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {host}
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -123,6 +126,11 @@ plugin {{
   acl = vfile:{root}/global-acl
 }}
 """
+# TLS with a self-signed certificate for 127.0.0.1: imaps on its own port, STARTTLS on the other.
+_TLS = """\
+ssl = yes
+ssl_cert = <{root}/certificate.pem
+ssl_key = <{root}/key.pem"""
 # The capabilities of an older server: no MOVE (RFC 6851), no IDLE (RFC 2177).
 _BASIC_CAPABILITIES = "imap_capability = IMAP4rev1 SASL-IR LITERAL+ ID ENABLE UIDPLUS NAMESPACE\n"
 
@@ -139,18 +147,24 @@ def dovecot_missing() -> str | None:
 class DovecotServer:
     """One Dovecot instance under a temporary directory. `start()` waits until the port answers."""
 
-    def __init__(self, *, keywords: bool = True, extensions: bool = True):
+    def __init__(self, *, keywords: bool = True, extensions: bool = True, tls: bool = False):
         self.root = Path(tempfile.mkdtemp(prefix="intake-dovecot-"))
         self.root.chmod(0o755)  # the login and mail processes run as other users
         self.host = HOST
         self.port = _free_port()
+        self.tls_port = _free_port() if tls else 0
+        self.certificate = self.root / "certificate.pem" if tls else None
         self._process: subprocess.Popen | None = None
         self._accounts = itertools.count(1)
         nobody = pwd.getpwnam("nobody")
         for sub in ("run", "state", "home", "passwd.d"):
             (self.root / sub).mkdir()
         os.chown(self.root / "home", nobody.pw_uid, nobody.pw_gid)
-        conf = _CONF.format(root=self.root, host=self.host, port=self.port)
+        if tls:
+            _make_certificate(self.root, self.host)
+        conf = _CONF.format(root=self.root, host=self.host, port=self.port,
+                            tls_port=self.tls_port,
+                            ssl=_TLS.format(root=self.root) if tls else "ssl = no")
         if not keywords:
             conf += _NO_KEYWORDS.format(root=self.root)
             (self.root / "global-acl").write_text(_NO_KEYWORDS_ACL, encoding="ascii")
@@ -325,6 +339,13 @@ def make_message(n: int, *, date: str = "Wed, 08 May 2024 09:00:00 +0700", body:
         message.add_attachment(attachment, maintype="application", filename=filename,
                                subtype="vnd.openxmlformats-officedocument.wordprocessingml.document")
     return message.as_bytes(policy=SMTP)
+
+
+def _make_certificate(root: Path, host: str) -> None:
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={host}", "-addext", f"subjectAltName=IP:{host}",
+                    "-keyout", str(root / "key.pem"), "-out", str(root / "certificate.pem")],
+                   check=True, capture_output=True)
 
 
 def _die_with_parent() -> None:

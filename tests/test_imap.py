@@ -7,6 +7,7 @@ import email
 import json
 import logging
 import re
+import ssl
 import threading
 import time
 
@@ -32,7 +33,8 @@ SEEN = b"\\Seen"
 def source(account, campaign, tmp_path, *, sleeps=None, **options) -> ImapSource:
     """An ImapSource on the test account whose pauses are recorded instead of slept."""
     recorded = [] if sleeps is None else sleeps
-    return ImapSource(account.host, account.port, account.user, options.pop("folder", "INBOX"),
+    return ImapSource(account.host, options.pop("port", account.port), account.user,
+                      options.pop("folder", "INBOX"),
                       options.pop("tls", "plain-if-no-starttls"), campaign=campaign,
                       password=options.pop("password", account.password),
                       state_path=tmp_path / STATE_FILE, sleep=recorded.append, **options)
@@ -347,6 +349,34 @@ def test_connection_problems_are_clear_errors(dovecot, campaign, tmp_path):
     with pytest.raises(MailboxError, match="cannot connect"):
         open_source(f"imap://someone@127.0.0.1:{_closed_port()}/INBOX", tmp_path, campaign,
                     password="x")
+
+
+@pytest.fixture(scope="module")
+def tls_server():
+    reason = dovecot_missing()
+    if reason:
+        pytest.skip(reason)
+    with DovecotServer(tls=True) as server:
+        yield server
+
+
+def test_tls_and_starttls_are_used_and_the_certificate_checked(tls_server, campaign, tmp_path):
+    account = tls_server.new_account()
+    account.append(make_message(1))
+    trusted = ssl.create_default_context(cafile=str(tls_server.certificate))
+    for port, mode in ((tls_server.tls_port, "ssl"), (tls_server.port, "starttls"),
+                       (tls_server.port, "plain-if-no-starttls")):
+        imap = source(account, campaign, tmp_path, tls=mode, port=port, ssl_context=trusted)
+        assert len(list(imap.fetch_new())) == 1
+        imap.close()
+    # Not trusted: refused, whether TLS comes first, by STARTTLS required, or by STARTTLS offered.
+    for port, mode in ((tls_server.tls_port, "ssl"), (tls_server.port, "starttls"),
+                       (tls_server.port, "plain-if-no-starttls")):
+        with pytest.raises(MailboxError, match="certificate of 127.0.0.1 does not verify"):
+            source(account, campaign, tmp_path, tls=mode, port=port)
+    with pytest.raises(MailboxError, match="does not verify"):
+        open_source(f"imaps://{account.user}@{account.host}:{tls_server.tls_port}/INBOX",
+                    tmp_path, campaign, password=account.password)
 
 
 def _closed_port() -> int:
