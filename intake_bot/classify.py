@@ -1,0 +1,658 @@
+"""Category, unit and action of one parsed message, each decision with its reasons.
+
+Written after GNU Mailman's replybot and its runners: small rules, each a function whose
+docstring states the rule and why, applied in order; each adds a reason in words. The first
+rules (our own mail, bounces, automatic replies, lists) decide alone and stop, so that nothing
+is ever answered that could start a mail loop. Then the documents are read, the unit is told,
+and the category and the action follow from what was found.
+
+    category       action
+    report         acknowledge | ask_for_missing | ask_for_docx (review when no reply may go)
+    unmatched      review            (the secretary decides whose it is)
+    unsupported    ask_for_resend    (to a known unit or a sender writing about the report)
+    link_only      review            (the secretary downloads it)
+    no_attachment  review            (a person wrote to the committee; no automatic answer fits
+                                      "we will send it later", and the digest shows it)
+                   (the last three are `other`, ignored, when the sender is no unit and does
+                    not write about a report: spam and unrelated mail get no reply)
+    auto_reply     ignore
+    bounce         notify_secretary  (a unit's address failed) | ignore
+    other          ignore
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .compose import missing_items
+from .config import Campaign
+from .filetype import DOCUMENT_FORMATS
+from .message import Attachment, ParsedMessage, html_to_text
+from .reader.extract import extract_bytes
+from .reader.model import Extraction
+from .text import fold
+from .units import units_named_in
+
+Extract = Callable[..., Extraction]
+
+REPLY_ACTIONS = frozenset({"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend"})
+
+# Subjects of automatic replies, folded (no diacritics, lower case). At the start of the subject
+# they are enough on their own ("Automatic reply: ...", "Thư trả lời tự động: ..."); anywhere
+# else they are only a hint: "Thông báo vắng mặt tại buổi giám sát" may be written by a person.
+AUTO_REPLY_SUBJECTS = ("thu tra loi tu dong", "tra loi tu dong", "tu dong tra loi", "phan hoi tu dong",
+                       "vang mat", "out of office", "out of the office", "automatic reply",
+                       "auto reply", "autoreply", "auto response", "away from the office",
+                       "on vacation", "vacation reply")
+_AUTO_SUBMITTED_NO = "no"
+_SUPPRESS_VALUES = ("all", "oof", "autoreply")
+_DAEMONS = ("mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster", "mail-daemon")
+
+# File-sharing services a report may be sent through instead of an attachment.
+LINK_HOSTS = ("drive.google.com", "docs.google.com", "drive.usercontent.google.com",
+              "onedrive.live.com", "1drv.ms", "sharepoint.com", "dropbox.com", "db.tt",
+              "fshare.vn", "mediafire.com", "wetransfer.com", "we.tl", "mega.nz", "4share.vn")
+# A run of characters that may be a URL; its host is then compared with LINK_HOSTS. (One linear
+# pass: a single regular expression for "any subdomain of these hosts" backtracks for minutes on
+# long dotted text.)
+_URL_TOKEN = re.compile(r"[^\s<>\"'()\[\]]+")
+
+# Words that make a message about reports (folded): a sender the campaign does not know is
+# asked to resend, or shown to the secretary, only when it writes about a report.
+REPORT_WORDS = ("bao cao", "giam sat", "phu luc", "de cuong", "ke hoach", "tai lieu", "van ban", "so lieu")
+
+# Files that travel with ordinary mail and are never the report: signature logos and inline
+# images, calendar invitations and contact cards, text and HTML bodies sent as files, and the
+# signatures of signed mail.
+_INCIDENTAL_KINDS = frozenset({"image", "text", "html"})
+_SIGNATURE_TYPES = frozenset({"application/pkcs7-signature", "application/x-pkcs7-signature",
+                              "application/pgp-signature", "application/pgp-keys"})
+_DOCUMENT_EXTENSIONS = (".doc", ".docx", ".pdf", ".xls", ".xlsx", ".zip", ".rar", ".7z")
+
+# Why a file of a given kind cannot be read: English for the secretary, a Vietnamese sentence
+# for the sender, in the reader's words where the reader refuses the same kind.
+_RESEND = "đề nghị quý cơ quan gửi trực tiếp tệp Word (.docx) hoặc PDF (hoặc nén bằng ZIP)."
+KIND_REASONS = {
+    "rar": ("RAR archive is not supported", "Tệp nén RAR chưa đọc được; " + _RESEND),
+    "7z": ("7-Zip archive is not supported", "Tệp nén 7-Zip chưa đọc được; " + _RESEND),
+    "gz": ("gzip archive is not supported", "Tệp nén gzip chưa đọc được; " + _RESEND),
+    "exe": ("an executable program, not a report",
+            "Tệp đính kèm là tệp chương trình, không phải văn bản báo cáo; " + _RESEND),
+    "encrypted": ("password-protected file", ("Tệp đính kèm được đặt mật khẩu nên không mở được; "
+                                              "đề nghị quý cơ quan gửi lại tệp không đặt mật khẩu.")),
+    "corrupt": ("damaged file, cannot be opened",
+                "Tệp đính kèm bị hỏng, không mở được; đề nghị quý cơ quan gửi lại tệp báo cáo."),
+    "odf": ("OpenDocument file is not supported",
+            ("Tệp OpenDocument (.odt, .ods) chưa đọc được; đề nghị quý cơ quan gửi lại dưới dạng "
+             "tệp Word (.docx) hoặc Excel (.xlsx).")),
+    "pptx": ("a PowerPoint presentation, not a report format",
+             "Tệp trình chiếu PowerPoint không phải định dạng báo cáo; " + _RESEND),
+    "xls": ("Excel 97-2003 workbook (.xls) is not supported",
+            "Tệp Excel 97-2003 (.xls) chưa đọc được; đề nghị quý cơ quan gửi lại dưới dạng tệp .xlsx."),
+    "empty": ("empty file", "Tệp đính kèm rỗng (0 byte); đề nghị quý cơ quan gửi lại tệp báo cáo."),
+    "unknown": ("unknown file type", "Tệp đính kèm không rõ định dạng; " + _RESEND),
+}
+_NOT_A_REPORT_VI = "Tệp không phải định dạng báo cáo đọc được (Word, PDF hoặc Excel)."
+_READER_FAILED_VI = "Tệp đính kèm bị lỗi, không đọc được nội dung; đề nghị quý cơ quan gửi lại tệp báo cáo."
+
+
+@dataclass
+class Decision:
+    """What the worker does with one message, and why. `documents` are the readable report
+    files with what the reader found; `unreadable` the files that should have been a report but
+    cannot be read, each as an Extraction whose `error`/`error_vi` say why. `candidates` are the
+    units in question when the unit cannot be told; `bounced_addresses` the failed recipients
+    of a bounce; `missing` the outline keys no document covers; `may_reply` is false for
+    auto-generated mail, which is read but never answered."""
+
+    category: str
+    unit: str | None
+    action: str
+    reasons: list[str] = field(default_factory=list)
+    documents: list[tuple[Attachment, Extraction]] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)
+    bounced_addresses: list[str] = field(default_factory=list)
+    unreadable: list[tuple[Attachment, Extraction]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    may_reply: bool = True
+
+    def to_json(self, message: ParsedMessage) -> dict:
+        """The `classify --json` object of cli-contract.md, plus the facts behind it."""
+        return {
+            "message_id": message.message_id,
+            "from": message.from_address,
+            "subject": message.subject,
+            "category": self.category,
+            "unit": self.unit,
+            "documents": [extraction.to_json() for _, extraction in self.documents],
+            "action": self.action,
+            "reasons": list(self.reasons),
+            "candidates": list(self.candidates),
+            "bounced_addresses": list(self.bounced_addresses),
+            "missing": list(self.missing),
+            "unreadable": [{"file": e.file, "format": e.format, "origin": a.origin,
+                            "reason": e.error, "reason_vi": e.error_vi} for a, e in self.unreadable],
+            "attachments": [{"file": a.filename, "kind": a.kind, "origin": a.origin,
+                             "content_type": a.content_type, "size": len(a.data),
+                             "problem": a.problem} for a in message.attachments],
+            "problems": list(message.problems),
+        }
+
+
+def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extract_bytes) -> Decision:
+    """Apply the rules in order; the first four may end the classification on their own."""
+    decision = Decision(category="other", unit=None, action="ignore")
+    for rule in (is_own_mail, is_bounce, is_auto_reply, is_list_mail):
+        if rule(message, campaign, decision):
+            return decision
+    words = own_words(message.text, campaign)
+    match = unit_from_sender(message, campaign) or unit_named(message, campaign, words)
+    first_reason = len(decision.reasons)
+    read_attachments(message, campaign, decision, extract)
+    match = settle_unit(match, decision)
+    if match:
+        decision.reasons.insert(first_reason, match.reason)
+        decision.unit, decision.candidates = match.unit, match.candidates
+    read_again_as_unit(campaign, decision, extract)
+    decide_category(message, campaign, decision, words)
+    return decision
+
+
+# ------------------------------------------------------------------ rules that stop
+
+
+def is_own_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+    """Mail from the bot's own addresses, or carrying the X-Intake-Bot header that the bot sets
+    on everything it sends, is never answered: answering ourselves is the shortest mail loop."""
+    if message.header("X-Intake-Bot"):
+        decision.reasons.append("sent by this bot (X-Intake-Bot header)")
+    elif message.from_address and message.from_address in campaign.own_addresses:
+        decision.reasons.append(f"sent from the bot's own address {message.from_address}")
+    else:
+        return False
+    decision.category, decision.action = "other", "ignore"
+    return True
+
+
+def _report_type(message: ParsedMessage) -> str:
+    """The report-type of a multipart/report message (RFC 6522), else ""."""
+    if message.headers.get_content_type() != "multipart/report":
+        return ""
+    value = message.headers.get_param("report-type", "")
+    return str(value[2] if isinstance(value, tuple) else value).strip().lower()
+
+
+def is_bounce(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+    """A delivery status notification (RFC 3464 multipart/report; report-type=delivery-status),
+    a message with X-Failed-Recipients, or one from MAILER-DAEMON / postmaster is a bounce. A
+    null Return-Path (<>) also marks one, unless the message shows auto-reply signs: RFC 3834
+    asks auto-responders to send with a null sender too. The failed recipients are collected so
+    the secretary learns which unit address does not work; nothing is answered."""
+    evidence = []
+    if _report_type(message) == "delivery-status":
+        evidence.append("a delivery status notification (multipart/report)")
+    if message.header("X-Failed-Recipients"):
+        evidence.append("X-Failed-Recipients header")
+    local = message.from_address.split("@", 1)[0]
+    if local in _DAEMONS:
+        evidence.append(f"sent by {message.from_address}")
+    strong, weak = auto_reply_evidence(message)
+    if not evidence and message.header("Return-Path").strip() == "<>" and not (strong or weak):
+        evidence.append("null Return-Path (<>)")
+    if not evidence:
+        return False
+    decision.category = "bounce"
+    decision.reasons.append("bounce: " + "; ".join(evidence))
+    decision.bounced_addresses = bounced_addresses(message, campaign)
+    units = {a: campaign.unit_by_address(a) for a in decision.bounced_addresses}
+    for address, unit in units.items():
+        decision.reasons.append(f"delivery to {address} failed"
+                                + (f" (registered for {unit.id})" if unit else ""))
+    if any(units.values()):
+        decision.action = "notify_secretary"
+    else:
+        decision.action = "ignore"
+        if not units:
+            decision.reasons.append("the failed recipient could not be told")
+    return True
+
+
+def auto_reply_evidence(message: ParsedMessage) -> tuple[list[str], list[str]]:
+    """(strong, weak) signs of an automatic reply. Strong: Auto-Submitted other than "no"
+    (RFC 3834), X-Autoreply, X-Autorespond, Precedence/X-Precedence auto_reply, a read-receipt
+    report (RFC 8098), an auto-reply phrase opening the subject. Weak: X-Auto-Response-Suppress
+    (Outlook sets it on auto-replies but also on ordinary mail), an auto-reply phrase elsewhere
+    in the subject."""
+    strong, weak = [], []
+    submitted = message.header("Auto-Submitted").split(";", 1)[0].strip().lower()
+    if submitted and submitted != _AUTO_SUBMITTED_NO:
+        strong.append(f"Auto-Submitted: {submitted}")
+    for name in ("X-Autoreply", "X-Autorespond"):
+        if message.header(name).strip().lower() not in ("", "no"):
+            strong.append(f"{name} header")
+    for name in ("Precedence", "X-Precedence"):
+        if message.header(name).strip().lower() == "auto_reply":
+            strong.append(f"{name}: auto_reply")
+    if _report_type(message) == "disposition-notification":
+        strong.append("a read receipt (disposition notification)")
+    suppress = message.header("X-Auto-Response-Suppress").lower()
+    if any(value in suppress for value in _SUPPRESS_VALUES):
+        weak.append(f"X-Auto-Response-Suppress: {message.header('X-Auto-Response-Suppress')}")
+    subject = fold(message.subject)
+    for phrase in AUTO_REPLY_SUBJECTS:
+        if subject.startswith(phrase):
+            strong.append(f"subject starts with {phrase!r}")
+            break
+        if f" {phrase} " in f" {subject} ":
+            weak.append(f"subject contains {phrase!r}")
+            break
+    return strong, weak
+
+
+def is_auto_reply(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+    """An automatic reply (one strong sign, or two weak ones) is never answered (RFC 3834).
+    One exception: mail marked only "Auto-Submitted: auto-generated" that carries documents,
+    as document systems send them, is read like any report but never answered."""
+    strong, weak = auto_reply_evidence(message)
+    if not strong and len(weak) < 2:
+        return False
+    if strong == ["Auto-Submitted: auto-generated"] and not weak and any(
+            a.kind in DOCUMENT_FORMATS for a in message.attachments):
+        decision.may_reply = False
+        decision.reasons.append("auto-generated mail (RFC 3834) that carries documents: "
+                                "read, never answered")
+        return False
+    decision.category, decision.action = "auto_reply", "ignore"
+    decision.reasons.append("automatic reply: " + "; ".join(strong + weak))
+    unit = campaign.unit_by_address(message.from_address) if message.from_address else None
+    if unit:
+        decision.unit = unit.id
+        decision.reasons.append(f"sender address registered for {unit.id}")
+    return True
+
+
+def is_list_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+    """Mailing lists and newsletters (any List-* header, RFC 2369/2919) and mail marked
+    Precedence: bulk, junk or list are not reports and are never answered."""
+    list_headers = sorted({name for name in message.headers if name.lower().startswith("list-")})
+    precedence = message.header("Precedence").strip().lower()
+    if list_headers:
+        decision.reasons.append(f"mailing list or newsletter ({', '.join(list_headers)})")
+    elif precedence in ("bulk", "junk", "list"):
+        decision.reasons.append(f"Precedence: {precedence}")
+    else:
+        return False
+    decision.category, decision.action = "other", "ignore"
+    return True
+
+
+# ------------------------------------------------------------------ failed recipients
+
+
+_QMAIL_RECIPIENT = re.compile(r"^<([^<>\s@]+@[^<>\s]+)>:\s*$", re.MULTILINE)
+_SMTP_REJECT = re.compile(r"\b5\d\d[ -]\d\.\d{1,3}\.\d{1,3}\s+<([^<>\s@]+@[^<>\s]+)>")
+
+
+def bounced_addresses(message: ParsedMessage, campaign: Campaign) -> list[str]:
+    """The failed recipients: Final-Recipient of every failed entry of the message/delivery-
+    status parts, else X-Failed-Recipients, else the qmail ("<addr>:") or SMTP ("550 5.1.1
+    <addr>") lines of the text. Our own addresses are never among them."""
+    found: list[str] = []
+    for block in _delivery_status_blocks(message):
+        action = block.get("action", "failed").lower()
+        recipient = block.get("final-recipient") or block.get("original-recipient") or ""
+        address = recipient.split(";", 1)[-1].strip().strip("<>").lower()
+        if "@" in address and action.startswith("failed"):
+            found.append(address)
+    if not found:
+        for value in message.header_all("X-Failed-Recipients"):
+            found.extend(a.strip().strip("<>").lower() for a in value.split(",") if "@" in a)
+    if not found:
+        found = [a.lower() for a in _QMAIL_RECIPIENT.findall(message.text) + _SMTP_REJECT.findall(message.text)]
+    unique = []
+    for address in found:
+        if address not in unique and address not in campaign.own_addresses:
+            unique.append(address)
+    return unique
+
+
+def _delivery_status_blocks(message: ParsedMessage) -> list[dict[str, str]]:
+    """The per-recipient field blocks of every message/delivery-status part, lower-case keys."""
+    blocks = []
+    stack, seen = [message.headers], 0
+    while stack and seen < 500:
+        part = stack.pop()
+        seen += 1
+        payload = part.get_payload()
+        if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status"):
+            if isinstance(payload, list):
+                text = "\n\n".join("\n".join(f"{k}: {v}" for k, v in b.items()) for b in payload
+                                   if hasattr(b, "items"))
+            else:
+                text = payload if isinstance(payload, str) else ""
+            blocks.extend(_field_blocks(text))
+        elif isinstance(payload, list):
+            stack.extend(p for p in payload if hasattr(p, "get_payload"))
+    return blocks
+
+
+def _field_blocks(text: str) -> list[dict[str, str]]:
+    out = []
+    for chunk in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
+        fields = {}
+        for line in chunk.splitlines():
+            name, sep, value = line.partition(":")
+            if sep and name.strip():
+                fields[name.strip().lower()] = value.strip()
+        if fields:
+            out.append(fields)
+    return out
+
+
+# ------------------------------------------------------------------ the sender's own words
+
+
+_QUOTE_SEPARATOR = re.compile(
+    r"^[-_*=\s]*(original message|forwarded message|begin forwarded message|thư gốc|"
+    r"thư chuyển tiếp|thư được chuyển tiếp|tin nhắn gốc|tin nhắn chuyển tiếp)[-_*=:\s]*$", re.IGNORECASE)
+_WROTE = re.compile(r"(\bwrote|đã viết)\s*:\s*$", re.IGNORECASE)
+_HEADER_LABEL = re.compile(
+    r"^\*?(from|sent|date|to|cc|bcc|subject|reply-to|từ|đã gửi|ngày gửi|ngày|đến|tới|gửi|"
+    r"chủ đề|tiêu đề)\*?\s*:", re.IGNORECASE)
+_FROM_LABEL = re.compile(r"^\*?(from|từ)\*?\s*:", re.IGNORECASE)
+
+
+def _is_ours(line: str, campaign: Campaign) -> bool:
+    """Whether a quoted header or attribution line names the bot or the committee."""
+    lowered = line.lower()
+    if any(address in lowered for address in campaign.own_addresses):
+        return True
+    folded = fold(line)
+    names = (campaign.from_name, campaign.committee, campaign.committee_short)
+    return any(fold(name) and f" {fold(name)} " in f" {folded} " for name in names)
+
+
+def own_words(text: str, campaign: Campaign) -> str:
+    """The sender's own words: quoted lines ("> "), quoted or forwarded header blocks
+    ("From: ... Sent: ... Subject: ...") and attributions ("On ... wrote:") are dropped, and
+    so is the whole body of a quoted message that came from the bot or the committee (a reply
+    quoting the committee's letter to every unit names every unit). The body of a message
+    forwarded from someone else stays: it is the report's cover note."""
+    lines = text.splitlines()
+    kept: list[str] = []
+    skipping = False
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if line.startswith(">"):
+            i += 1
+            continue
+        if _QUOTE_SEPARATOR.match(line):
+            i += 1
+            continue
+        if len(line) < 300 and _WROTE.search(line):
+            skipping = _is_ours(line, campaign)
+            i += 1
+            continue
+        if _FROM_LABEL.match(line):
+            block_end = i + 1
+            while block_end < len(lines) and _HEADER_LABEL.match(lines[block_end].strip()):
+                block_end += 1
+            if block_end - i >= 2:
+                skipping = _is_ours(line, campaign)
+                i = block_end
+                continue
+        if not skipping:
+            kept.append(lines[i])
+        i += 1
+    return "\n".join(kept).strip()
+
+
+# ------------------------------------------------------------------ the unit
+
+
+@dataclass
+class Match:
+    """One step's answer: a unit, or the candidates when several are named. `by` is the step
+    ("address", "names", "documents"); `formal` is true when documents tell the unit from the
+    issuing agency printed in their header."""
+
+    unit: str | None
+    candidates: list[str]
+    reason: str
+    by: str
+    formal: bool = False
+
+
+def unit_from_sender(message: ParsedMessage, campaign: Campaign) -> Match | None:
+    """Step 1: a registered address in From, else in Reply-To or Sender, names the unit. It
+    outranks any name in the text (a unit's office forwarding its own report is that unit)."""
+    for label, addresses in (("sender address", [message.from_address]),
+                             ("Reply-To address", message.reply_to),
+                             ("Sender address", [message.sender])):
+        for address in addresses:
+            unit = campaign.unit_by_address(address) if address else None
+            if unit:
+                return Match(unit.id, [], f"{label} {address} registered for {unit.id}", "address")
+    return None
+
+
+def unit_named(message: ParsedMessage, campaign: Campaign, words: str) -> Match | None:
+    """Step 2: unit names and aliases (without diacritics or case) in the subject and the
+    attachments' file names, else in the sender's own words. One unit named is the unit; two at
+    once is ambiguous and never guessed: the candidates go to the secretary."""
+    labels = [("the subject", message.subject)]
+    labels += [(f"file name {a.filename!r}", a.filename) for a in message.attachments]
+    for texts in (labels, [("the message text", words)]):
+        named: dict[str, str] = {}
+        for where, text in texts:
+            for unit_id, phrase in units_named_in(text, campaign).items():
+                named.setdefault(unit_id, f"{phrase!r} in {where}")
+        if len(named) == 1:
+            (unit_id, found), = named.items()
+            return Match(unit_id, [], f"{unit_id} named: {found}", "names")
+        if len(named) > 1:
+            listed = ", ".join(f"{u} ({found})" for u, found in sorted(named.items()))
+            return Match(None, sorted(named), f"several units named: {listed}", "names")
+    return None
+
+
+def unit_from_documents(decision: Decision) -> Match | None:
+    """Step 3: the unit the reader told from each document itself (its header, title, text)."""
+    found: dict[str, tuple[str, bool]] = {}
+    for attachment, extraction in decision.documents:
+        if extraction.unit:
+            header = bool((extraction.metadata or {}).get("issuer"))
+            filename, formal = found.get(extraction.unit, (attachment.filename, True))
+            found[extraction.unit] = (filename, formal and header)
+    if len(found) == 1:
+        (unit_id, (filename, formal)), = found.items()
+        how = "is issued by" if formal else "names"
+        return Match(unit_id, [], f"document {filename!r} {how} {unit_id}", "documents", formal)
+    if len(found) > 1:
+        listed = ", ".join(f"{u} ({f!r})" for u, (f, _) in sorted(found.items()))
+        return Match(None, sorted(found), f"documents come from several units: {listed}", "documents")
+    return None
+
+
+def settle_unit(match: Match | None, decision: Decision) -> Match | None:
+    """Combine the steps. A registered address stands whatever the documents say. Names in the
+    text stand unless the documents' own header names another issuing unit: the header is the
+    formal statement of who issued the report, a name in a file name may be an industrial zone
+    ("KCN Yên Mỹ" in a report of the zones board). Several names are settled by the documents
+    when these name one unit. With no address and no name, the documents tell."""
+    documents = unit_from_documents(decision)
+    if match is None:
+        return documents
+    if documents is None or documents.unit is None or documents.unit == match.unit:
+        return match
+    if match.by == "names" and match.unit is None and documents.unit in match.candidates:
+        return Match(documents.unit, [], f"{match.reason}; {documents.reason}", "documents")
+    if match.by == "names" and documents.formal:
+        return Match(documents.unit, [], f"{documents.reason}, which outranks {match.reason}", "documents", True)
+    decision.reasons.append(f"note: {documents.reason}")
+    return match
+
+
+# ------------------------------------------------------------------ attachments
+
+
+def _incidental(attachment: Attachment) -> bool:
+    """Not meant as the report: images, text and HTML parts, signatures, and empty files whose
+    name is not a document's."""
+    if attachment.problem:
+        return False
+    if attachment.kind in _INCIDENTAL_KINDS or attachment.content_type in _SIGNATURE_TYPES:
+        return True
+    if attachment.filename.lower().endswith((".p7s", ".asc", ".sig", ".ics", ".vcf")):
+        return True
+    return attachment.kind == "empty" and not attachment.filename.lower().endswith(_DOCUMENT_EXTENSIONS)
+
+
+def _refused(attachment: Attachment, reason: str, reason_vi: str) -> Extraction:
+    return Extraction(file=attachment.filename, format=attachment.kind, error=reason, error_vi=reason_vi)
+
+
+def _read(extract: Extract, attachment: Attachment, campaign: Campaign, unit_id: str | None) -> Extraction:
+    try:
+        return extract(attachment.data, attachment.filename, campaign, unit_id)
+    except Exception as exc:  # a reader bug on one hostile file must not stop the worker
+        return _refused(attachment, f"the reader failed: {type(exc).__name__}: {exc}", _READER_FAILED_VI)
+
+
+def read_attachments(message: ParsedMessage, campaign: Campaign, decision: Decision, extract: Extract) -> None:
+    """Every attachment that may be a report is read: docx/pdf/xlsx/doc through the reader,
+    without a unit, so that the reader tells who issued it; each byte-identical file once. What
+    cannot be read is kept with the reason; incidental files are passed over."""
+    seen: set[str] = set()
+    images = 0
+    for attachment in message.attachments:
+        if _incidental(attachment):
+            images += attachment.kind == "image"
+            continue
+        digest = hashlib.sha256(attachment.data).hexdigest()
+        if attachment.data and digest in seen:
+            decision.reasons.append(f"{attachment.filename!r} attached twice: read once")
+            continue
+        seen.add(digest)
+        if attachment.problem:
+            refused = _refused(attachment, attachment.problem,
+                               attachment.problem_vi or attachment.problem)
+        elif attachment.kind in DOCUMENT_FORMATS:
+            result = _read(extract, attachment, campaign, None)
+            if result.error is None:
+                decision.documents.append((attachment, result))
+                continue
+            refused = result
+        else:
+            reason, reason_vi = KIND_REASONS.get(
+                attachment.kind, (f"{attachment.kind} file is not a report format", _NOT_A_REPORT_VI))
+            if attachment.filename.lower() == "winmail.dat":
+                reason = "Outlook TNEF container (winmail.dat) is not supported"
+            refused = _refused(attachment, reason, reason_vi)
+        decision.unreadable.append((attachment, refused))
+        where = f" (in {attachment.origin})" if attachment.origin else ""
+        decision.reasons.append(f"{attachment.filename!r}{where}: {refused.error}")
+    for attachment, extraction in decision.documents:
+        where = f" (in {attachment.origin})" if attachment.origin else ""
+        scanned = ", scanned" if extraction.scanned else ""
+        decision.reasons.append(f"read {attachment.filename!r}{where} ({extraction.format}{scanned})")
+    if images and not decision.documents and not decision.unreadable:
+        decision.reasons.append(f"{images} image(s) only, not counted as a report")
+
+
+def read_again_as_unit(campaign: Campaign, decision: Decision, extract: Extract) -> None:
+    """A text document whose issuer, as the reader told it, is not the unit decided is read
+    again with that unit, so that the outline checked is the unit's own."""
+    if decision.unit is None:
+        return
+    for n, (attachment, extraction) in enumerate(decision.documents):
+        if extraction.unit != decision.unit and not extraction.scanned:
+            again = _read(extract, attachment, campaign, decision.unit)
+            if again.error is None:
+                decision.documents[n] = (attachment, again)
+
+
+# ------------------------------------------------------------------ category and action
+
+
+def links(message: ParsedMessage, campaign: Campaign) -> list[str]:
+    """File-sharing links in the sender's own words, plain text and HTML alike."""
+    texts = [own_words(message.text, campaign)]
+    if message.html:
+        texts.append(own_words(html_to_text(message.html), campaign))
+    found = []
+    for text in texts:
+        for token in _URL_TOKEN.findall(text):
+            url = token.rstrip(".,;:!?")
+            host = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).split("/", 1)[0].lower()
+            if any(host == h or host.endswith("." + h) for h in LINK_HOSTS) and url not in found:
+                found.append(url)
+    return found
+
+
+def about_reports(message: ParsedMessage, words: str) -> bool:
+    """Whether the message writes about a report (subject, own words, file names)."""
+    text = fold(" ".join([message.subject, words, *(a.filename for a in message.attachments)]))
+    return any(f" {w} " in f" {text} " for w in REPORT_WORDS)
+
+
+def decide_category(message: ParsedMessage, campaign: Campaign, decision: Decision, words: str) -> None:
+    """Documents make a report (unit known) or an unmatched message; files that are all
+    unreadable make it unsupported; a file-sharing link alone makes it link_only; else a
+    person's message. A sender that is no unit and does not write about a report gets no reply
+    and no place in the review: that is `other` (spam, unrelated mail)."""
+    known = decision.unit is not None
+    if decision.documents:
+        if known:
+            decision.category = "report"
+            report_action(campaign, decision)
+        else:
+            decision.category, decision.action = "unmatched", "review"
+            if not decision.candidates:
+                decision.reasons.append("the unit cannot be told from the address, the names or the documents")
+        return
+    shared = links(message, campaign)
+    relevant = known or about_reports(message, words)
+    if not relevant:
+        decision.category, decision.action = "other", "ignore"
+        decision.reasons.append("not from a unit and not about a report")
+        return
+    if decision.unreadable:
+        decision.category, decision.action = "unsupported", "ask_for_resend"
+        decision.reasons.append("no attachment can be read: the sender is asked to resend it as .docx or .pdf")
+    elif shared:
+        decision.category, decision.action = "link_only", "review"
+        decision.reasons.append("the report is only a link: " + ", ".join(shared[:3]))
+    else:
+        decision.category, decision.action = "no_attachment", "review"
+        decision.reasons.append("no document attached")
+    if not known and not decision.candidates:
+        decision.reasons.append("the unit cannot be told")
+    if decision.action in REPLY_ACTIONS and not decision.may_reply:
+        decision.action = "review"
+
+
+def report_action(campaign: Campaign, decision: Decision) -> None:
+    """For a unit's report: ask for the Word file when every document is a scan (the plan asks
+    for it); ask for what is missing when the outline items or the appendix are not all there,
+    over all the documents of the message together (a DOCX and its appendix workbook make one
+    report); else acknowledge. No reply at all when the mail was auto-generated."""
+    extractions = [extraction for _, extraction in decision.documents]
+    if all(e.scanned for e in extractions):
+        decision.action = "ask_for_docx"
+        decision.reasons.append("only scanned copies: the Word file is asked for")
+    else:
+        decision.missing = missing_items(campaign, decision.unit, extractions)
+        if decision.missing:
+            decision.action = "ask_for_missing"
+            decision.reasons.append("missing outline items: " + ", ".join(decision.missing))
+        else:
+            decision.action = "acknowledge"
+            outline = campaign.outline_of(decision.unit)
+            decision.reasons.append("every outline item is present" if outline
+                                    else "no outline applies to this unit")
+    if not decision.may_reply:
+        decision.action = "review"
