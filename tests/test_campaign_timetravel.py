@@ -32,7 +32,7 @@ from intake_bot.progress import unit_progress
 from .conftest import CORPUS
 from .mime_builder import attachment, simple
 from .smtp_sink import smtp_sink  # noqa: F401  (the fixture)
-from .test_digest import at, store  # noqa: F401  (store is a fixture)
+from .test_digest import at
 
 D = dt.date
 START, END = D(2024, 4, 27), D(2024, 5, 31)
