@@ -3,7 +3,10 @@ compared without diacritics or case, on word boundaries."""
 from __future__ import annotations
 
 from .config import Campaign, Unit
-from .text import fold
+from .text import collapse, fold
+
+_ZONE_WORDS = ("kcn", "ccn", "khu cong nghiep", "cum cong nghiep")
+_NAME_STOPS = frozenset("tren dia ban huyen tinh thi xa thanh pho cua tai va cac da dang".split())
 
 
 def unit_phrases(unit: Unit) -> list[str]:
@@ -12,13 +15,42 @@ def unit_phrases(unit: Unit) -> list[str]:
     return sorted((p for p in phrases if p and len(fold(p)) >= 3), key=len, reverse=True)
 
 
+def without_zone_names(text: str) -> str:
+    """`text` with the names after "KCN", "CCN", "Khu công nghiệp", "Cụm công nghiệp" taken out:
+    up to five capitalised words (or numbers, dashes) that are not place-words like "huyện"."""
+    words = collapse(text).split(" ")
+    out: list[str] = []
+    n = 0
+    while n < len(words):
+        out.append(words[n])
+        for size in (3, 1):
+            if fold(" ".join(words[n:n + size])) in _ZONE_WORDS and len(words[n:n + size]) == size:
+                out.extend(words[n + 1:n + size])
+                n += size
+                skipped = 0
+                while n < len(words) and skipped < 5 and _name_word(words[n]):
+                    n += 1
+                    skipped += 1
+                break
+        else:
+            n += 1
+    return " ".join(out)
+
+
+def _name_word(word: str) -> bool:
+    folded = fold(word)
+    if folded in _NAME_STOPS:
+        return False
+    return word[:1].isupper() or word[:1].isdigit() or word in ("-", "–")
+
+
 def units_named_in(text: str, campaign: Campaign) -> dict[str, str]:
     """unit id -> the phrase found, for every unit the text names.
 
-    A phrase that lies inside a longer phrase of another unit found at the same place does not
-    count: "Khu công nghiệp Yên Mỹ" is not the district of Yên Mỹ when a longer alias matched.
+    The names of industrial zones and clusters are left out first: "KCN Yên Mỹ" is a zone, not
+    the district of Yên Mỹ.
     """
-    folded = f" {fold(text)} "
+    folded = f" {fold(without_zone_names(text))} "
     found: dict[str, str] = {}
     for unit in campaign.units.values():
         for phrase in unit_phrases(unit):

@@ -205,13 +205,22 @@ def test_unit_from_the_document_itself(campaign, docx):
     assert "document 'BC.docx' is issued by ubnd-kim-dong" in decision.reasons
 
 
-def test_document_header_outranks_a_name_in_a_file_name(campaign, docx):
+def test_a_zone_name_in_a_file_name_is_not_the_district(campaign, docx):
     raw = simple(sender=GMAIL, subject="Gui bao cao", text="Gui Ban.",
                  files=[attachment(docx, "BC tinh hinh KCN Yen My.docx", DOCX_TYPE, style="plain")])
     zones_board = outline(HUYEN_KEYS, unit="bql-kcn", issuer="BAN QUẢN LÝ CÁC KHU CÔNG NGHIỆP")
     decision = run(campaign, raw, reader(BC_tinh_hinh_KCN_Yen_My_docx=zones_board))[1]
     assert decision.unit == "bql-kcn"
-    assert decision.reasons[0].startswith("document 'BC tinh hinh KCN Yen My.docx' is issued by bql-kcn, which outranks")
+    assert not any("ubnd-yen-my" in r for r in decision.reasons)  # "KCN Yen My" is a zone, not the district
+
+
+def test_document_header_outranks_a_name_in_a_file_name(campaign, docx):
+    raw = simple(sender=GMAIL, subject="Gui bao cao", text="Gui Ban.",
+                 files=[attachment(docx, "BC huyen Yen My.docx", DOCX_TYPE, style="plain")])
+    zones_board = outline(HUYEN_KEYS, unit="bql-kcn", issuer="BAN QUẢN LÝ CÁC KHU CÔNG NGHIỆP")
+    decision = run(campaign, raw, reader(BC_huyen_Yen_My_docx=zones_board))[1]
+    assert decision.unit == "bql-kcn"
+    assert decision.reasons[0].startswith("document 'BC huyen Yen My.docx' is issued by bql-kcn, which outranks")
 
 
 def test_name_stands_against_a_document_without_a_header(campaign, docx):

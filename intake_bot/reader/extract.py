@@ -15,7 +15,7 @@ from pathlib import Path
 from ..config import Campaign
 from ..filetype import sniff
 from ..text import collapse, fold
-from ..units import unit_phrases
+from ..units import unit_phrases, without_zone_names
 from .appendix import read_appendix
 from .header import read_header
 from .model import Content, Extraction, Paragraph, Table, UnreadableFile, empty_metadata
@@ -44,10 +44,8 @@ _READER_MISSING_VI = "Hệ thống chưa đọc được loại tệp này; đ�
 _UNIT_TEXT_CHARS = 3000
 # Words that open the name of an industrial zone or cluster: "KCN Yên Mỹ" names a zone, not the
 # district of Yên Mỹ. The name is the run of capitalised words after them.
-_ZONE_WORDS = ("kcn", "ccn", "khu cong nghiep", "cum cong nghiep")
 # An issuer that opens with one of these is an enterprise, not a state agency.
 _COMPANY_WORDS = ("cong ty", "tong cong ty", "tap doan", "doanh nghiep", "hop tac xa", "chi nhanh")
-_NAME_STOPS = frozenset("tren dia ban huyen tinh thi xa thanh pho cua tai va cac da dang".split())
 
 
 def extract_bytes(data: bytes, filename: str, campaign: Campaign, unit_id: str | None = None) -> Extraction:
@@ -148,13 +146,13 @@ def infer_unit(content: Content, metadata: dict, campaign: Campaign) -> str | No
     issuer = metadata.get("issuer") if metadata else None
     if issuer:
         company = fold(issuer).startswith(_COMPANY_WORDS)
-        return _first_unit(_without_zone_names(issuer), campaign, official_only=company)
+        return _first_unit(without_zone_names(issuer), campaign, official_only=company)
     title = metadata.get("title") if metadata else None
     if title:
-        unit = _first_unit(_without_zone_names(title), campaign)
+        unit = _first_unit(without_zone_names(title), campaign)
         if unit:
             return unit
-    return _first_unit(_without_zone_names(_opening_text(content)), campaign)
+    return _first_unit(without_zone_names(_opening_text(content)), campaign)
 
 
 def _first_unit(text: str, campaign: Campaign, official_only: bool = False) -> str | None:
@@ -199,30 +197,3 @@ def _single_text(row: list[str]) -> list[str]:
     return list(texts) if len(texts) == 1 else []
 
 
-def _without_zone_names(text: str) -> str:
-    """`text` with the names after "KCN", "CCN", "Khu công nghiệp", "Cụm công nghiệp" taken out:
-    up to five capitalised words (or numbers, dashes) that are not place-words like "huyện"."""
-    words = collapse(text).split(" ")
-    out: list[str] = []
-    n = 0
-    while n < len(words):
-        out.append(words[n])
-        for size in (3, 1):
-            if fold(" ".join(words[n:n + size])) in _ZONE_WORDS and len(words[n:n + size]) == size:
-                out.extend(words[n + 1:n + size])
-                n += size
-                skipped = 0
-                while n < len(words) and skipped < 5 and _name_word(words[n]):
-                    n += 1
-                    skipped += 1
-                break
-        else:
-            n += 1
-    return " ".join(out)
-
-
-def _name_word(word: str) -> bool:
-    folded = fold(word)
-    if folded in _NAME_STOPS:
-        return False
-    return word[:1].isupper() or word[:1].isdigit() or word in ("-", "–")
