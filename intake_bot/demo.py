@@ -1,8 +1,9 @@
 """`intake-bot demo`: the whole job on the embedded default, with the sample mail.
 
 A fresh data directory gets a Maildir holding the sample messages (bundled in the package), then
-one poll pass, the reminder pass and the digest run at the campaign's deadline evening (or at
---now), all mail going to the file outbox. The status table follows, with where each mail was
+one poll pass, the reminder pass and the digest, all mail going to the file outbox. The clock is
+--now, or else the evening of the first overdue-reminder day after the last sample message, so
+that every sample has arrived and the reminder pass has a slot to show. The status table follows, with where each mail was
 written. `intake-bot --data-dir DIR status` shows the same state afterwards.
 """
 from __future__ import annotations
@@ -40,6 +41,24 @@ def fill_maildir(path: Path) -> int:
     return len(samples)
 
 
+def demo_clock(campaign) -> dt.datetime:
+    """The digest time on the first reminder slot after the newest sample message."""
+    from email.utils import parsedate_to_datetime
+
+    from .followup import schedule
+
+    newest = max(parsedate_to_datetime(_date_header(p)) for p in sample_messages())
+    day = next((slot.day for slot in schedule(campaign) if slot.day > newest.astimezone(campaign.tz).date()),
+               campaign.deadline)
+    return dt.datetime.combine(day, campaign.digest_time, campaign.tz)
+
+
+def _date_header(path: Path) -> str:
+    from email.parser import BytesHeaderParser
+
+    return str(BytesHeaderParser().parsebytes(path.read_bytes())["Date"])
+
+
 def run_demo(rt, one_pass) -> int:
     from .cli import UserError
     from .digest import build_digest, write_digest
@@ -52,8 +71,8 @@ def run_demo(rt, one_pass) -> int:
         fresh_data_dir(data_dir)
     except FileExistsError as exc:
         raise UserError(str(exc)) from None
-    if not rt.args.now:  # the campaign as it stood on the deadline evening
-        rt.now = dt.datetime.combine(rt.campaign.deadline, rt.campaign.digest_time, rt.campaign.tz)
+    if not rt.args.now:
+        rt.now = demo_clock(rt.campaign)
     rt.mailbox_url = f"maildir:{data_dir / 'Maildir'}"
     rt.smtp_url = "file:outbox"
     count = fill_maildir(data_dir / "Maildir")
