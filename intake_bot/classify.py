@@ -30,7 +30,7 @@ from .compose import missing_items
 from .config import Campaign
 from .filetype import DOCUMENT_FORMATS
 from .message import Attachment, ParsedMessage, html_to_text
-from .reader.extract import extract_bytes
+from .reader.isolated import extract_isolated
 from .reader.model import Extraction
 from .text import fold
 from .units import units_named_in
@@ -141,7 +141,7 @@ class Decision:
         }
 
 
-def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extract_bytes) -> Decision:
+def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extract_isolated) -> Decision:
     """Apply the rules in order; the first four may end the classification on their own."""
     decision = Decision(category="other", unit=None, action="ignore")
     for rule in (is_own_mail, is_bounce, is_auto_reply, is_list_mail):

@@ -76,13 +76,13 @@ def read_input_file(path: str) -> bytes:
 
 
 def cmd_extract(rt: Runtime) -> int:
-    from .reader.extract import extract_bytes
+    from .reader.isolated import extract_isolated
 
     args = rt.args
     if args.unit and args.unit not in rt.campaign.units:
         raise UserError(f"--unit: unknown unit {args.unit!r}; known: {', '.join(rt.campaign.units)}")
     data = read_input_file(args.file)
-    result = extract_bytes(data, Path(args.file).name, rt.campaign, args.unit)
+    result = extract_isolated(data, Path(args.file).name, rt.campaign, args.unit)
     if args.json:
         print_json(result.to_json())
     else:

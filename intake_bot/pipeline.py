@@ -29,7 +29,7 @@ from .config import Campaign
 from .mailbox.base import DOCUMENT_TOO_LARGE, MailSource, SourceMessage
 from .message import Attachment, ParsedMessage, parse_message
 from .outbox import Outbox, Transport
-from .reader.extract import extract_bytes
+from .reader.isolated import extract_isolated
 from .store.db import NewDocument, NewEvent, NewMessage, NewOutgoing, Store, VersionPlan
 from .store.archive import sha256_of
 
@@ -69,7 +69,7 @@ class Pass:
 
 
 def run_pass(campaign: Campaign, store: Store, source: MailSource, transport: Transport, now: dt.datetime,
-             compose: Compose = acknowledgement, extract: Callable = extract_bytes) -> PassSummary:
+             compose: Compose = acknowledgement, extract: Callable = extract_isolated) -> PassSummary:
     """One pass over the source's new mail, then one flush of the outbox."""
     p = Pass(campaign, store, source, Outbox(store, campaign), now, compose, extract)
     try:

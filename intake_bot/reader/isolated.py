@@ -1,0 +1,205 @@
+"""Read one file in a child process, bounded in time and memory.
+
+A pathological file - a PDF whose page tree never ends, a compression bomb inside a DOCX, a .doc
+that makes LibreOffice spin - must cost one file, never the worker. `extract_isolated` has the
+contract of `extract.extract_bytes`, but the reading runs in a child made by fork(): the child
+starts in a few milliseconds with every module already imported and the bytes already in its
+memory, and sends its Extraction back through a pipe. The child is bounded by
+
+* time: the parent waits at most `campaign.limits.seconds_per_file`, then kills it (SIGKILL).
+  Inside the child a .doc conversion gets a little less time, so that the .doc reader stops
+  LibreOffice (which runs in its own session, out of reach of our kill) before the child is
+  killed;
+* memory: RLIMIT_AS is set to the address space the child inherited plus MEMORY_LIMIT_MB. The
+  inherited part is counted because a worker's threads each reserve stack and malloc arenas
+  (~70 MB of address space apiece, hardly any of it resident): an absolute limit would starve
+  the reader in a busy worker and mean little in the command line. An allocation past the limit
+  fails (MemoryError, or a library's own failure) and the answer says so;
+* the parent's life: PR_SET_PDEATHSIG kills the child when the worker dies, however it dies.
+
+The child's answer is JSON, never pickle: a child subverted by a hostile file can at worst send
+a wrong answer, not code. Anything the child cannot answer - a timeout, a memory blow-up, a
+crash of a C library - becomes an Extraction with `error` (English) and `error_vi` (a polite
+Vietnamese sentence for the sender), and the worker goes on with the next file.
+"""
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import gc
+import json
+import os
+import resource
+import select
+import signal
+import time
+from dataclasses import dataclass
+
+from ..config import Campaign
+from ..filetype import sniff
+# Imported here, in the parent, so that a forked child never imports anything: an import in the
+# child would cost time on every file and could wait on a lock another thread held at the fork.
+from . import doc, docx, pdf, xlsx  # noqa: F401
+from .extract import extract_bytes
+from .model import Extraction
+
+# What one file's reading may allocate beyond what the child inherited from the worker.
+MEMORY_LIMIT_MB = 1024
+# The .doc conversion's share of the time: LibreOffice must be stopped by the .doc reader, and
+# the converted file read, before the parent's deadline.
+DOC_TIME_SHARE = 0.8
+# An answer larger than this is not an Extraction of a report: the child is stopped.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+_EXIT_ANSWERED = 0
+_EXIT_OUT_OF_MEMORY = 3
+_EXIT_FAILED = 4
+_PR_SET_PDEATHSIG = 1
+
+_SLOW_VI = ("Tệp đính kèm cần quá nhiều thời gian để đọc nên hệ thống chưa đọc được; đề nghị quý cơ "
+            "quan kiểm tra và gửi lại tệp báo cáo (bản Word .docx).")
+_LARGE_VI = ("Tệp đính kèm cần quá nhiều bộ nhớ để đọc nên hệ thống chưa đọc được; đề nghị quý cơ "
+             "quan kiểm tra và gửi lại tệp báo cáo (bản Word .docx).")
+_FAILED_VI = ("Tệp đính kèm bị lỗi, không đọc được nội dung; đề nghị quý cơ quan gửi lại tệp báo "
+              "cáo (bản Word .docx).")
+
+
+@dataclass
+class Usage:
+    """What one isolated reading cost: wall time (s), the child's peak resident memory (MB, from
+    wait4), and how it ended ("answered", "timeout", "memory", "crashed")."""
+
+    seconds: float
+    peak_mb: float
+    outcome: str
+
+
+def extract_isolated(data: bytes, filename: str, campaign: Campaign,
+                     unit_id: str | None = None) -> Extraction:
+    """`extract_bytes` in a child process bounded in time and memory (see the module)."""
+    return read_isolated(data, filename, campaign, unit_id)[0]
+
+
+def read_isolated(data: bytes, filename: str, campaign: Campaign, unit_id: str | None = None,
+                  memory_mb: int = MEMORY_LIMIT_MB) -> tuple[Extraction, Usage]:
+    """The Extraction and what it cost. The bench uses the cost; the worker only the answer."""
+    seconds = campaign.limits.seconds_per_file
+    started = time.monotonic()
+    read_end, write_end = os.pipe()
+    # The child's garbage collector would otherwise touch every object it inherited and so copy
+    # nearly every page of the parent: frozen objects are left alone (see gc.freeze).
+    gc.freeze()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        _child(write_end, data, filename, campaign, unit_id, memory_mb)
+    gc.unfreeze()
+    os.close(write_end)
+    try:
+        answer, timed_out = _collect(read_end, pid, started + seconds)
+    finally:
+        os.close(read_end)
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.monotonic() - started
+    peak_mb = usage.ru_maxrss / 1024
+    code = os.waitstatus_to_exitcode(status)
+
+    def refused(outcome: str, reason: str, reason_vi: str) -> tuple[Extraction, Usage]:
+        result = Extraction(file=filename, format=sniff(data, filename), unit=unit_id,
+                            error=reason, error_vi=reason_vi)
+        return result, Usage(elapsed, peak_mb, outcome)
+
+    if timed_out:
+        return refused("timeout", f"reading took longer than {seconds:g} s", _SLOW_VI)
+    if code == _EXIT_OUT_OF_MEMORY:
+        return refused("memory", f"reading needed more than {memory_mb} MB", _LARGE_VI)
+    if code != _EXIT_ANSWERED or answer is None:
+        how = f"signal {-code}" if code < 0 else f"exit status {code}"
+        return refused("crashed", f"the reader stopped on this file ({how})", _FAILED_VI)
+    return answer, Usage(elapsed, peak_mb, "answered")
+
+
+def _collect(fd: int, pid: int, deadline: float) -> tuple[Extraction | None, bool]:
+    """Read the child's answer until it closes the pipe; kill it at the deadline or when the
+    answer grows too large. Returns (answer or None, timed out)."""
+    chunks, size = [], 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            _kill(pid)
+            return None, True
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            _kill(pid)
+            return None, False
+    try:
+        return Extraction(**json.loads(b"".join(chunks))), False
+    except (ValueError, TypeError):
+        return None, False
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _child(fd: int, data: bytes, filename: str, campaign: Campaign, unit_id: str | None,
+           memory_mb: int) -> None:
+    """Read, answer, and leave with os._exit: no atexit handler, no flush of a buffer the worker
+    still holds, nothing of the parent's state is touched on the way out."""
+    code = _EXIT_FAILED
+    try:
+        _die_with_parent()
+        for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        _limit_memory(memory_mb)
+        result = extract_bytes(data, filename, _with_doc_time(campaign), unit_id)
+        answer = json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")
+        view = memoryview(answer)
+        while view:
+            view = view[os.write(fd, view):]
+        code = _EXIT_ANSWERED
+    except MemoryError:
+        code = _EXIT_OUT_OF_MEMORY
+    except BaseException:  # noqa: BLE001 - whatever it was, the parent turns it into an answer
+        code = _EXIT_FAILED
+    finally:
+        os._exit(code)
+
+
+def _die_with_parent() -> None:
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(_EXIT_FAILED)
+
+
+def _limit_memory(memory_mb: int) -> None:
+    """RLIMIT_AS = the address space inherited from the parent + memory_mb."""
+    inherited = _address_space_bytes()
+    limit = inherited + memory_mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _address_space_bytes() -> int:
+    with open("/proc/self/statm", "rb") as statm:
+        pages = int(statm.read().split()[0])
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _with_doc_time(campaign: Campaign) -> Campaign:
+    limits = campaign.limits
+    doc_seconds = max(1.0, limits.seconds_per_file * DOC_TIME_SHARE)
+    return dataclasses.replace(campaign, limits=dataclasses.replace(limits, seconds_per_file=doc_seconds))
