@@ -143,6 +143,8 @@ class Campaign:
     extra_days_off: tuple[dt.date, ...]
     extra_working_days: tuple[dt.date, ...]
     limits: Limits
+    ocr: bool
+    ocr_language: str
     outlines: dict[str, Outline]
     units: dict[str, Unit]
     source: str = ""
@@ -382,6 +384,8 @@ def _campaign(data: dict, source: Path) -> Campaign:
         extra_days_off=r.dates("calendar.extra_days_off"),
         extra_working_days=r.dates("calendar.extra_working_days"),
         limits=limits,
+        ocr=r.get("reading.ocr", bool, False),
+        ocr_language=r.get("reading.ocr_language", str, "vie"),
         outlines=outlines,
         units=units,
         source=str(source),
