@@ -22,6 +22,7 @@ and the category and the action follow from what was found.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,16 +148,19 @@ def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extr
     for rule in (is_own_mail, is_bounce, is_auto_reply, is_list_mail):
         if rule(message, campaign, decision):
             return decision
+    forged = is_forged_unit_address(message, campaign, decision)
     words = own_words(message.text, campaign)
-    match = unit_from_sender(message, campaign) or unit_named(message, campaign, words)
+    match = None if forged else unit_from_sender(message, campaign) or unit_named(message, campaign, words)
     first_reason = len(decision.reasons)
     read_attachments(message, campaign, decision, extract)
-    match = settle_unit(match, decision)
+    match = None if forged else settle_unit(match, decision)
     if match:
         decision.reasons.insert(first_reason, match.reason)
         decision.unit, decision.candidates = match.unit, match.candidates
     read_again_as_unit(campaign, decision, extract)
     decide_category(message, campaign, decision, words)
+    if forged:
+        decision.action = "review"
     return decision
 
 
@@ -285,6 +289,134 @@ def is_list_mail(message: ParsedMessage, campaign: Campaign, decision: Decision)
     else:
         return False
     decision.category, decision.action = "other", "ignore"
+    return True
+
+
+# ------------------------------------------------------------------ sender authentication
+
+# Receiving servers whose Authentication-Results header is believed (its authserv-id, RFC 8601).
+# INTAKE_BOT_AUTHSERV_IDS (comma-separated) names others, for a mailbox not at Gmail.
+AUTHSERV_IDS_ENV = "INTAKE_BOT_AUTHSERV_IDS"
+DEFAULT_AUTHSERV_IDS = ("mx.google.com",)
+
+
+@dataclass
+class AuthResult:
+    """One result of an Authentication-Results header: `method` (dkim, spf, dmarc ...),
+    `result` (pass, fail, none ...), `properties` such as header.from or smtp.mailfrom."""
+
+    method: str
+    result: str
+    properties: dict[str, str]
+
+
+def trusted_authserv_ids() -> frozenset[str]:
+    configured = os.environ.get(AUTHSERV_IDS_ENV)
+    names = configured.split(",") if configured is not None else DEFAULT_AUTHSERV_IDS
+    return frozenset(name.strip().lower() for name in names if name.strip())
+
+
+def _without_comments(value: str) -> str:
+    """The header value with its (nested) comments removed; quoted strings are kept whole."""
+    out, depth, quoted = [], 0, False
+    for ch in value:
+        if quoted:
+            quoted = ch != '"'
+        elif ch == "(":
+            depth += 1
+            continue
+        elif ch == ")" and depth:
+            depth -= 1
+            continue
+        elif ch == '"' and not depth:
+            quoted = True
+        if not depth:
+            out.append(ch)
+    return "".join(out)
+
+
+def parse_authentication_results(value: str) -> tuple[str, list[AuthResult]]:
+    """(authserv-id, results) of one Authentication-Results value; lower case throughout.
+    Malformed results are skipped, never raised on."""
+    chunks = _without_comments(value).split(";")
+    head = chunks[0].split()
+    authserv_id = head[0].lower() if head else ""
+    results = []
+    for chunk in chunks[1:]:
+        tokens = chunk.split()
+        if not tokens or "=" not in tokens[0]:
+            continue
+        method, _, result = tokens[0].lower().partition("=")
+        properties = {}
+        for token in tokens[1:]:
+            name, sep, prop = token.partition("=")
+            if sep:
+                properties[name.lower()] = prop.strip('"').lower()
+        results.append(AuthResult(method.split("/", 1)[0], result, properties))
+    return authserv_id, results
+
+
+def trusted_authentication_results(message: ParsedMessage) -> list[AuthResult] | None:
+    """The results of the topmost Authentication-Results header written by our own receiving
+    server (a trusted authserv-id), or None when there is none. Each server adds its header on
+    top, so a header a sender wrote into the message lies below ours: the first one with our id
+    is ours, and a forged one further down can neither make a failed message pass nor make a
+    good one fail."""
+    trusted = trusted_authserv_ids()
+    for value in message.header_all("Authentication-Results"):
+        authserv_id, results = parse_authentication_results(value)
+        if authserv_id in trusted:
+            return results
+    return None
+
+
+def _aligned(domain: str, other: str) -> bool:
+    """DMARC relaxed alignment, approximated: the same domain, or one under the other."""
+    other = other.rpartition("@")[2].strip(".")
+    return bool(other) and (domain == other or domain.endswith("." + other) or other.endswith("." + domain))
+
+
+def authentication_failure(message: ParsedMessage) -> str | None:
+    """Why the sender address is likely forged, from our receiving server's checks, or None.
+
+    It fails when the server's DMARC result for the From domain is "fail"; when the server gave
+    no DMARC result, when SPF failed and no DKIM signature of that domain passed (what DMARC
+    would have concluded). A pass, "none" (the domain publishes nothing) or no trusted header at
+    all is no failure: the address alone then decides, as it must for mailboxes whose server
+    does not check."""
+    domain = message.from_address.rpartition("@")[2].lower()
+    results = trusted_authentication_results(message) if domain else None
+    if not results:
+        return None
+    dmarc = [r for r in results if r.method == "dmarc"
+             and r.properties.get("header.from", domain) == domain]
+    if dmarc:
+        if any(r.result == "fail" for r in dmarc):
+            return f"DMARC failed for {domain}: the sender address may be forged"
+        return None
+    spf_failed = any(r.method == "spf" and r.result == "fail" for r in results)
+    dkim_passed = any(r.method == "dkim" and r.result == "pass"
+                      and _aligned(domain, r.properties.get("header.d") or r.properties.get("header.i", ""))
+                      for r in results)
+    if spf_failed and not dkim_passed:
+        return f"DMARC failed for {domain} (SPF failed, no DKIM signature of {domain}): the sender address may be forged"
+    return None
+
+
+def is_forged_unit_address(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+    """A registered address is not proof: anyone can write any From. A message that claims a
+    unit's registered address but fails our receiving server's authentication for the sender's
+    domain (`authentication_failure`) is not taken as that unit's: no unit is told from it (not
+    from its address, nor from names or documents, which a forger copies as easily), the claimed
+    unit is listed as the candidate, it goes to the secretary's review, and nothing is ever sent
+    back to it - a reply would go to the unit the forger imitates (backscatter)."""
+    claimed = unit_from_sender(message, campaign)
+    failure = authentication_failure(message) if claimed else None
+    if failure is None:
+        return False
+    decision.may_reply = False
+    decision.candidates = [claimed.unit]
+    decision.reasons.append(f"{failure} ({claimed.reason}, not trusted)")
     return True
 
 

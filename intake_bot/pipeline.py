@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .classify import REPLY_ACTIONS, Decision, classify
+from .classify import REPLY_ACTIONS, Decision, authentication_failure, classify
 from .compose import ReceivedFile, acknowledgement
 from .config import Campaign
 from .mailbox.base import DOCUMENT_TOO_LARGE, MailSource, SourceMessage
@@ -230,14 +230,12 @@ def not_a_robot_address(p: Pass, message: ParsedMessage) -> str | None:
 
 
 def authentication_passed(p: Pass, message: ParsedMessage) -> str | None:
-    """No reply to mail whose DMARC check failed at our mail server (Authentication-Results,
-    RFC 8601): its From is likely forged, and the reply would go to the person it imitates.
-    A forged header saying "fail" can only stop a reply, the safe direction; a stricter check
-    (trusting only our own server's authserv-id) belongs here."""
-    for value in message.header_all("Authentication-Results"):
-        if re.search(r"\bdmarc\s*=\s*fail\b", value, re.I):
-            return "the sender's domain failed the DMARC check"
-    return None
+    """No reply to mail whose sender failed our receiving server's authentication (DMARC, or
+    SPF without a DKIM signature of the domain; classify.authentication_failure, the same test
+    that keeps a forged unit address out of the unit's reports): its From is likely forged, and
+    the reply would go to the person it imitates. Only the topmost header of our own server
+    counts, so a header the sender wrote can neither block nor allow a reply."""
+    return authentication_failure(message)
 
 
 def under_rate_limit(p: Pass, message: ParsedMessage) -> str | None:
