@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from .config import Campaign
 from .draft import Draft
+from .secrets import read_secret
 from .store.archive import atomic_write, private_dir
 from .store.db import NewOutgoing, Store
 from .store.models import OutgoingRow
@@ -253,7 +254,7 @@ class SmtpTransport:
         self.host = parts.hostname
         self.port = parts.port or (465 if self.tls else 25)
         self.user = unquote(parts.username) if parts.username else None
-        self.password = password if password is not None else os.environ.get(SMTP_PASSWORD_ENV)
+        self.password = password if password is not None else read_secret(SMTP_PASSWORD_ENV)
         self.timeout = timeout
         self.tls_context = tls_context or ssl.create_default_context()
         self._smtp: smtplib.SMTP | None = None

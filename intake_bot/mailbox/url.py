@@ -12,7 +12,6 @@ INTAKE_BOT_IMAP_TOKEN, which wins when both are set.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -21,6 +20,7 @@ from intake_bot.config import Campaign
 from intake_bot.mailbox.base import MailboxError, MailSource
 from intake_bot.mailbox.imap import ImapSource
 from intake_bot.mailbox.maildir import MaildirSource
+from intake_bot.secrets import SecretError, read_secret
 
 PASSWORD_ENV = "INTAKE_BOT_IMAP_PASSWORD"
 TOKEN_ENV = "INTAKE_BOT_IMAP_TOKEN"
@@ -98,8 +98,11 @@ def open_source(url: str, data_dir: Path, campaign: Campaign,
         return MaildirSource(path if path.is_absolute() else Path(data_dir) / path, campaign)
     token = None
     if password is None:
-        token = os.environ.get(TOKEN_ENV) or None
-        password = None if token else os.environ.get(PASSWORD_ENV) or None
+        try:
+            token = read_secret(TOKEN_ENV)
+            password = None if token else read_secret(PASSWORD_ENV)
+        except SecretError as exc:
+            raise MailboxError(str(exc)) from None
     if not (password or token):
         raise MailboxError(
             f"no password for {where.user} at {where.host}: set the environment variable "
