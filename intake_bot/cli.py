@@ -148,15 +148,35 @@ class Services:
         self.store.close()
 
 
-def one_pass(rt: Runtime) -> dict:
-    """fetch → classify → read → record → acknowledge → mark, under the pass lock."""
+def one_pass(rt: Runtime, scheduled: bool = False) -> dict:
+    """fetch → classify → read → record → acknowledge → mark, then the outbox flushed, under the
+    pass lock. A mailbox that cannot be opened makes a pass like one lost mid-way: a failed poll
+    for health.py (which tells the operator and the secretary), and the outbox still flushed.
+    `scheduled` (the worker's poll job) leaves a failing mailbox alone until health.py's next try,
+    and only flushes the outbox meanwhile; a pass asked for by hand always tries."""
+    from .health import MailboxHealth, UnreachableMailbox
     from .lock import pass_lock
-    from .pipeline import run_pass
+    from .mailbox.url import open_source
+    from .pipeline import PassSummary, run_pass
 
     with pass_lock(rt.data_dir, wait=rt.args.wait if "wait" in rt.args else 0.0):
-        services = Services(rt, with_source=True)
+        services = Services(rt)
         try:
-            return run_pass(rt.campaign, services.store, services.source, services.transport, rt.now).to_json()
+            health = MailboxHealth(services.store, rt.campaign)
+            if scheduled and not health.due(rt.now):
+                summary = PassSummary(skipped=f"the mailbox has failed {health.incident.failures} times; "
+                                              f"next try at {health.incident.next_try.isoformat()}")
+                summary.outbox = services.outbox.flush(services.transport, rt.now)
+                return summary.to_json()
+            try:
+                source = open_source(rt.mailbox_url, rt.data_dir, rt.campaign)
+            except MailboxError as exc:
+                source = UnreachableMailbox(exc)
+            try:
+                return run_pass(rt.campaign, services.store, source, services.transport, rt.now,
+                                health=health).to_json()
+            finally:
+                source.close()
         finally:
             services.close()
 
@@ -281,17 +301,19 @@ def cmd_run(rt: Runtime) -> int:
 
     def poll():
         rt.now = _clock(rt)
-        return one_pass(rt)
+        return one_pass(rt, scheduled=True)
 
     def start():
         return poll(), digest()
 
-    rt.prepare_data_dir()
-    with worker_lock(rt.data_dir):
+    def ready():
         print(f"intake-bot worker: campaign {rt.campaign.id}, poll every {rt.campaign.poll_minutes} min, "
               f"reminders at {rt.campaign.reminder_time:%H:%M}, digest at {rt.campaign.digest_time:%H:%M} "
               f"({rt.campaign.timezone}); log in {rt.data_dir / 'intake-bot.log'}", flush=True)
-        run_forever(build_scheduler(rt.campaign, poll, remind, digest), first=start)
+
+    rt.prepare_data_dir()
+    with worker_lock(rt.data_dir):
+        run_forever(build_scheduler(rt.campaign, poll, remind, digest, startup=start), ready=ready)
     return EXIT_OK
 
 

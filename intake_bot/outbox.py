@@ -5,11 +5,14 @@ Once-only (DESIGN invariant 2). Each mail has a key (`ack:<message-id>`, `remind
 key, so any copy that does go out twice carries the same id and threads as one.
 
 Delivery is at-most-once over SMTP and exactly-once to files. A row is committed as `sending`
-before the SMTP transaction begins and as `sent` after the server accepted it. If the worker
-dies in between, nobody knows whether the server got the mail, so on the next flush that row
-becomes `unknown` and is shown to the secretary instead of being resent. A connection lost once
-DATA has begun is `unknown` for the same reason. The file transport names each .eml after the
-key's hash and writes it atomically, so a `sending` row is simply written again.
+just before the message itself goes (SMTP DATA, once the server has accepted the sender and the
+recipients) and as `sent` after the server accepted it. If the worker dies in between, nobody
+knows whether the server got the mail, so on the next flush that row becomes `unknown` and is
+shown to the secretary instead of being resent. A connection lost once DATA has begun is
+`unknown` for the same reason. A worker that dies earlier in the exchange (connecting, logging
+in, MAIL, RCPT) leaves the row `queued`: the server discards a transaction without its DATA, so
+the mail is sent again, once. The file transport names each .eml after the key's hash and writes
+it atomically, so a `sending` row is simply written again.
 
 Failures: a 4xx answer or an unreachable server keeps the mail queued with exponential back-off,
 up to campaign.smtp_max_attempts; a 5xx answer fails it at once with the server's words.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import smtplib
 import ssl
@@ -34,7 +38,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.orm import Session
@@ -45,6 +49,8 @@ from .secrets import read_secret
 from .store.archive import atomic_write, private_dir
 from .store.db import NewOutgoing, Store
 from .store.models import OutgoingRow
+
+log = logging.getLogger(__name__)
 
 BOT_HEADER = "X-Intake-Bot"
 SMTP_PASSWORD_ENV = "INTAKE_BOT_SMTP_PASSWORD"
@@ -76,9 +82,11 @@ class DeliveryUnknown(DeliveryError):
 class Transport(Protocol):
     at_most_once: bool  # True when a mail caught in `sending` may already be delivered
 
-    def send(self, data: bytes, sender: str, recipients: list[str], key: str) -> str | None:
+    def send(self, data: bytes, sender: str, recipients: list[str], key: str,
+             committing: Callable[[], None]) -> str | None:
         """Deliver the message `data`, or raise a DeliveryError; return a note worth keeping
-        (refused recipients)."""
+        (refused recipients). Call `committing()` at the last moment before which nothing can
+        have been delivered."""
 
     def close(self) -> None: ...
 
@@ -192,25 +200,27 @@ class Outbox:
             self.store.set_outgoing_state(row.id, "failed", error=f"cannot build the mail: {exc}")
             return "failed"
         recipients = list(dict.fromkeys(a.lower() for a in [*row.to, *row.cc]))
-        self.store.begin_sending(row.id)
+        log.info("outbox %s: sending", row.key)
         attempts = row.attempts + 1
         try:
-            note = transport.send(data, self.campaign.from_address, recipients, row.key)
+            note = transport.send(data, self.campaign.from_address, recipients, row.key,
+                                  committing=lambda: self.store.begin_sending(row.id))
         except PermanentFailure as exc:
-            self.store.set_outgoing_state(row.id, "failed", error=str(exc))
+            self.store.set_outgoing_state(row.id, "failed", error=str(exc), attempts=attempts)
             return "failed"
         except DeliveryUnknown as exc:
-            self.store.set_outgoing_state(row.id, "unknown", error=str(exc))
+            self.store.set_outgoing_state(row.id, "unknown", error=str(exc), attempts=attempts)
             return "unknown"
         except TemporaryFailure as exc:
             if attempts >= self.campaign.smtp_max_attempts:
-                self.store.set_outgoing_state(row.id, "failed",
+                self.store.set_outgoing_state(row.id, "failed", attempts=attempts,
                                               error=f"gave up after {attempts} attempts: {exc}")
                 return "failed"
-            self.store.set_outgoing_state(row.id, "queued", error=str(exc),
+            self.store.set_outgoing_state(row.id, "queued", error=str(exc), attempts=attempts,
                                           next_attempt_at=now + retry_delay(attempts))
             return "down" if isinstance(exc, TransportDown) else "retry"
-        self.store.set_outgoing_state(row.id, "sent", error=note, sent_at=now)
+        self.store.set_outgoing_state(row.id, "sent", error=note, sent_at=now, attempts=attempts)
+        log.info("outbox %s: sent", row.key)
         return "sent"
 
 
@@ -226,7 +236,9 @@ class FileTransport:
     def path_for(self, key: str) -> Path:
         return self.directory / (hashlib.sha256(key.encode()).hexdigest()[:40] + ".eml")
 
-    def send(self, data: bytes, sender: str, recipients: list[str], key: str) -> None:
+    def send(self, data: bytes, sender: str, recipients: list[str], key: str,
+             committing: Callable[[], None]) -> None:
+        committing()
         try:
             atomic_write(self.path_for(key), data)
         except OSError as exc:
@@ -288,7 +300,8 @@ class SmtpTransport:
             raise TransportDown(f"cannot reach the SMTP server {where}: {exc}") from None
         return smtp
 
-    def send(self, data: bytes, sender: str, recipients: list[str], key: str) -> str | None:
+    def send(self, data: bytes, sender: str, recipients: list[str], key: str,
+             committing: Callable[[], None]) -> str | None:
         if not all(a.isascii() for a in [sender, *recipients]):
             # Such an address needs SMTPUTF8, which few servers of the units offer.
             raise PermanentFailure(f"an address is not plain ASCII: {', '.join([sender, *recipients])}")
@@ -312,6 +325,7 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self._forget()
             raise TemporaryFailure(f"connection lost before the message was sent: {exc}") from None
+        committing()
         try:
             code, reply = smtp.data(data)
         except smtplib.SMTPDataError as exc:  # the DATA command itself refused: nothing sent

@@ -7,7 +7,7 @@
       4. decide whether a reply may go (reply_refusal) and compose it
       5. record message + documents + reply + events in one transaction
       6. mark the message processed at the source, only after the commit
-    then flush the outbox.
+    then tell the mailbox's health how the fetch went (health.py), and flush the outbox.
 
 A crash anywhere leaves each message recorded exactly once (DESIGN invariant 1): before step 5
 nothing is recorded and the message is still new at the source; after it, step 1 of the next
@@ -26,7 +26,8 @@ from typing import Callable
 from .classify import REPLY_ACTIONS, Decision, authentication_failure, classify
 from .compose import ReceivedFile, acknowledgement
 from .config import Campaign
-from .mailbox.base import DOCUMENT_TOO_LARGE, MailSource, SourceMessage
+from .health import MailboxHealth
+from .mailbox.base import DOCUMENT_TOO_LARGE, MailboxError, MailSource, SourceMessage
 from .message import Attachment, ParsedMessage, parse_message
 from .outbox import Outbox, Transport
 from .reader.isolated import extract_isolated
@@ -47,13 +48,16 @@ class PassSummary:
     duplicate_documents: int = 0
     replies_queued: int = 0
     errors: list[str] = field(default_factory=list)
+    source_error: str | None = None  # the mailbox could not be opened or failed mid-way
+    skipped: str | None = None  # why the mailbox was left alone (health.py's pauses)
     outbox: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"new": self.new, "by_category": dict(self.by_category),
                 "already_recorded": self.already_recorded, "seen_again": self.seen_again,
                 "duplicate_documents": self.duplicate_documents, "replies_queued": self.replies_queued,
-                "errors": list(self.errors), "outbox": dict(self.outbox)}
+                "errors": list(self.errors), "source_error": self.source_error, "skipped": self.skipped,
+                "outbox": dict(self.outbox)}
 
 
 @dataclass
@@ -69,9 +73,13 @@ class Pass:
 
 
 def run_pass(campaign: Campaign, store: Store, source: MailSource, transport: Transport, now: dt.datetime,
-             compose: Compose = acknowledgement, extract: Callable = extract_isolated) -> PassSummary:
-    """One pass over the source's new mail, then one flush of the outbox."""
+             compose: Compose = acknowledgement, extract: Callable = extract_isolated,
+             health: MailboxHealth | None = None) -> PassSummary:
+    """One pass over the source's new mail, then one flush of the outbox. With `health`, a
+    source that fails counts as a failed poll and one that works ends an incident; the alert or
+    all-clear that this queues goes out in the same flush."""
     p = Pass(campaign, store, source, Outbox(store, campaign), now, compose, extract)
+    log.info("pass: fetching new mail")
     try:
         for item in source.fetch_new():
             try:
@@ -80,15 +88,25 @@ def run_pass(campaign: Campaign, store: Store, source: MailSource, transport: Tr
                 log.exception("cannot record %s", item.key)
                 p.summary.errors.append(f"{item.key}: not recorded, will be tried again: {exc}")
     except Exception as exc:  # the source failed mid-way: what is recorded stays, replies still go
-        log.exception("the mail source failed")
-        p.summary.errors.append(f"mail source: {exc}")
-        store.add_event("error", {"reason": f"mail source: {exc}"}, now)
+        if isinstance(exc, MailboxError):  # the source's own words say it all
+            log.error("mail source: %s", exc)
+        else:
+            log.exception("the mail source failed")
+        p.summary.source_error = str(exc) or type(exc).__name__
+        p.summary.errors.append(f"mail source: {p.summary.source_error}")
+        store.add_event("error", {"reason": f"mail source: {p.summary.source_error}"}, now)
+    if health is not None:
+        health.after_fetch(p.summary.source_error, now, p.outbox)
+    log.info("pass: flushing the outbox")
     p.summary.outbox = p.outbox.flush(transport, now)
+    log.info("pass: done")
     return p.summary
 
 
 def take(p: Pass, item: SourceMessage) -> None:
-    """Steps 1 to 6 for one message (see the module docstring)."""
+    """Steps 1 to 6 for one message (see the module docstring). The progress lines are what
+    bench/faults.py reads to tell where a killed pass stopped."""
+    log.info("%s: reading", item.key)
     if p.store.is_recorded(item.key):
         p.summary.already_recorded += 1
         return mark(p, item.key)
@@ -104,6 +122,7 @@ def take(p: Pass, item: SourceMessage) -> None:
     reply, refusal = decide_reply(p, message, decision, files, item.key)
     if refusal:
         decision.reasons.append(f"no reply: {refusal.reason}")
+    log.info("%s: recording", item.key)
     p.store.record(incoming(p, item, raw_sha256, message, decision, error), documents,
                    [reply] if reply else [], events_for(p, item, message, decision, error, refusal), p.now)
     p.summary.new += 1
@@ -115,8 +134,10 @@ def take(p: Pass, item: SourceMessage) -> None:
 
 def mark(p: Pass, key: str) -> None:
     """Mark at the source; a failure here is harmless (the next pass sees the record)."""
+    log.info("%s: marking", key)
     try:
         p.source.mark_processed(key)
+        log.info("%s: marked", key)
     except Exception as exc:
         log.warning("cannot mark %s processed: %s", key, exc)
         p.summary.errors.append(f"{key}: recorded, but not marked at the source: {exc}")

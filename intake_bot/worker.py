@@ -1,20 +1,29 @@
 """The long-running worker: APScheduler jobs for poll, reminders and the digest.
 
+    startup   once, at once: a poll, then the digest missed while the machine was off
     poll      every campaign.schedule.poll_minutes
     remind    every day at reminder_time (the job itself skips days off)
     digest    every day at digest_time (likewise)
 
 Jobs coalesce (a backlog of missed runs becomes one run) and have a misfire grace, so a digest
 missed while the machine was off is sent once when it comes back; the outbox keys make every
-mail once-only anyway. SIGTERM and SIGINT stop the scheduler after the running job finishes.
+mail once-only anyway.
+
+The worker must not stop by itself: a silent stop is the worst failure it can have. Every job
+runs in the scheduler's threads, where whatever it raises is logged and the next run comes as
+planned (`_logged`, and APScheduler itself for what is not an Exception); a mailbox that keeps
+failing is health.py's business, not a reason to stop. Only SIGTERM or SIGINT stop it: the
+scheduler then lets the running job finish, and the process exits with status 0.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
+import threading
 from typing import Callable
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -24,6 +33,7 @@ log = logging.getLogger(__name__)
 
 # A job missed by less than this still runs (once) when the worker gets to it.
 MISFIRE_GRACE_SECONDS = 12 * 3600
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def _logged(name: str, job: Callable[[], object]) -> Callable[[], None]:
@@ -42,11 +52,16 @@ def _logged(name: str, job: Callable[[], object]) -> Callable[[], None]:
 
 
 def build_scheduler(campaign: Campaign, poll: Callable, remind: Callable | None = None,
-                    digest: Callable | None = None) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone=campaign.tz, job_defaults={
+                    digest: Callable | None = None, startup: Callable | None = None,
+                    poll_every: dt.timedelta | None = None) -> BackgroundScheduler:
+    """The worker's jobs, not started. `startup` runs once as soon as the scheduler starts;
+    `poll_every` replaces the campaign's interval (tests use a fraction of a second)."""
+    scheduler = BackgroundScheduler(timezone=campaign.tz, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS})
-    scheduler.add_job(_logged("poll", poll), IntervalTrigger(minutes=max(1, campaign.poll_minutes)),
-                      id="poll")
+    every = poll_every or dt.timedelta(minutes=max(1, campaign.poll_minutes))
+    scheduler.add_job(_logged("poll", poll), IntervalTrigger(seconds=every.total_seconds()), id="poll")
+    if startup is not None:
+        scheduler.add_job(_logged("startup", startup), id="startup")  # no trigger: once, now
     if remind is not None:
         t = campaign.reminder_time
         scheduler.add_job(_logged("remind", remind), CronTrigger(hour=t.hour, minute=t.minute), id="remind")
@@ -56,16 +71,28 @@ def build_scheduler(campaign: Campaign, poll: Callable, remind: Callable | None 
     return scheduler
 
 
-def run_forever(scheduler: BlockingScheduler, first: Callable[[], object] | None = None) -> None:
-    """Run until SIGTERM/SIGINT; `first` (a poll pass, and the catch-up of a digest missed while
-    the machine was off) runs once at start-up."""
+def run_forever(scheduler: BackgroundScheduler, ready: Callable[[], None] | None = None) -> None:
+    """Run the scheduler until SIGTERM or SIGINT, then shut it down after the running jobs.
 
-    def stop(signum, _frame):
+    The signals are caught before the scheduler starts and before `ready` is called (it tells
+    the operator the worker runs), so a stop asked for at any moment from then on is a clean
+    one. The main thread only waits: jobs run in the scheduler's threads."""
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
         log.info("signal %s: stopping after the running job", signum)
-        scheduler.shutdown(wait=True)
+        stop.set()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if first is not None:
-        _logged("startup", first)()
-    scheduler.start()
+    previous = {signum: signal.signal(signum, on_signal) for signum in STOP_SIGNALS}
+    try:
+        scheduler.start()
+        try:
+            if ready is not None:
+                ready()
+            while not stop.wait(timeout=60):
+                pass
+        finally:
+            scheduler.shutdown(wait=True)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -388,6 +388,12 @@ class Store:
                 query = query.where(EventRow.kind.in_(kinds))
             return list(s.scalars(query))
 
+    def last_event(self, kinds: tuple[str, ...]) -> EventRow | None:
+        """The latest event of one of these kinds (the latest recorded, when two share a time)."""
+        with self._sessions() as s:
+            return s.scalars(select(EventRow).where(EventRow.kind.in_(kinds))
+                             .order_by(EventRow.at.desc(), EventRow.id.desc()).limit(1)).first()
+
     # -------------------------------------------------------------- the outbox
 
     def queue_outgoing(self, session: Session, item: NewOutgoing, now: dt.datetime,
@@ -418,15 +424,18 @@ class Store:
                                   .order_by(OutgoingRow.id)))
 
     def begin_sending(self, outgoing_id: int) -> None:
-        """Mark a mail `sending` and count the attempt, committed before any byte goes out."""
+        """Mark a mail `sending` and count the attempt, committed before the message itself goes
+        out (outbox.py: what a crash then leaves is `unknown`)."""
         with self.transaction() as s:
             row = s.get_one(OutgoingRow, outgoing_id)
             row.state = "sending"
             row.attempts += 1
 
     def set_outgoing_state(self, outgoing_id: int, state: str, *, error: str | None = None,
-                           sent_at: dt.datetime | None = None,
-                           next_attempt_at: dt.datetime | None = None) -> None:
+                           sent_at: dt.datetime | None = None, next_attempt_at: dt.datetime | None = None,
+                           attempts: int | None = None) -> None:
+        """The outcome of an attempt; `attempts` is the count so far, whether or not the attempt
+        got as far as `begin_sending`."""
         if state not in OUTGOING_STATES:
             raise ValueError(f"unknown outbox state {state!r}")
         with self.transaction() as s:
@@ -437,6 +446,8 @@ class Store:
                 row.sent_at = sent_at
             if next_attempt_at is not None:
                 row.next_attempt_at = next_attempt_at
+            if attempts is not None:
+                row.attempts = attempts
 
     def outbox_counts(self) -> dict[str, int]:
         """Outbox rows per state, every state present."""
