@@ -22,6 +22,8 @@ from .config import Campaign
 from .draft import Draft
 from .followup import KEY_PREFIX as REMINDER_KEY_PREFIX
 from .followup import KIND_LABELS as REMINDER_LABELS
+from .health import MailboxHealth, digest_entries
+from .outbox import Outbox
 from .progress import COMPLETE, INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, STATUS_LABELS, UnitProgress, unit_progress
 from .reader.model import Extraction
 from .store.db import NewDocument, NewMessage, NewOutgoing, Store
@@ -41,6 +43,13 @@ OUTGOING_STATE_LABELS = {"queued": "đang chờ gửi", "sending": "đang gửi"
                          "failed": "gửi không thành công", "unknown": "chưa rõ đã gửi được hay chưa"}
 UNDELIVERED_LABELS = {"failed": "Thư gửi đi không thành công",
                       "unknown": "Thư gửi đi chưa rõ đã tới nơi hay chưa"}
+# What the secretary may do about each, before the technical reason (outbox.py's rules).
+UNDELIVERED_ADVICE = {
+    "failed": "máy chủ thư từ chối hẳn thư này nên hệ thống không gửi lại; đề nghị đồng chí kiểm tra "
+              "địa chỉ người nhận và liên hệ đơn vị bằng cách khác nếu cần",
+    "unknown": "hệ thống bị ngắt đúng lúc đang gửi nên không rõ thư đã tới hay chưa; để tránh gửi "
+               "trùng, thư không được gửi lại; đề nghị đồng chí hỏi lại người nhận và gửi lại nếu họ "
+               "chưa nhận được"}
 
 
 @dataclass
@@ -164,6 +173,10 @@ def sample_digest(campaign: Campaign) -> Digest:
                     subject="Đôn đốc gửi báo cáo", text=".", message_id="<sample@invalid>", unit=first.id),
                     earlier)
             store.set_outgoing_state(store.outgoing(key).id, "failed", error="550 5.1.1 sample")
+            health, outbox = MailboxHealth(store, campaign), Outbox(store, campaign)
+            health.failed("sample: connection refused", earlier - dt.timedelta(minutes=30), outbox)
+            health.recovered(earlier - dt.timedelta(minutes=20), outbox)
+            health.failed("sample: login failed", earlier, outbox)
             return build_digest(campaign, store, now, since=earlier - dt.timedelta(hours=1))
         finally:
             store.close()
@@ -200,6 +213,7 @@ def _context(campaign: Campaign, store, progress: list[UnitProgress], now: dt.da
         "reminders": _reminders(store, since, names, tz),
         "warnings": [{"unit": names.get(p.unit, p.unit), "filename": doc.filename, "version": doc.version,
                       "text": text} for p in progress for doc, text in p.warnings],
+        "mailbox": _mailbox(store, since, now, tz),
         "filename": filename,
     }
 
@@ -252,8 +266,17 @@ def _review(campaign: Campaign, store, progress: list[UnitProgress], names: dict
     for row in store.outgoing_in_states("failed", "unknown"):
         items.append({"what": UNDELIVERED_LABELS[row.state],
                       "who": ", ".join(row.to), "when": row.created_at.astimezone(tz),
-                      "subject": row.subject, "reasons": [row.last_error] if row.last_error else []})
+                      "subject": row.subject,
+                      "reasons": [UNDELIVERED_ADVICE[row.state], *([row.last_error] if row.last_error else [])]})
     return items
+
+
+def _mailbox(store, since: dt.datetime, now: dt.datetime, tz) -> list[dict]:
+    """The mailbox's trouble (health.py): still unreachable, or unreachable for a while since the
+    previous digest; local times."""
+    return [{**entry, "since": entry["since"].astimezone(tz),
+             "until": entry["until"].astimezone(tz) if entry["until"] else None}
+            for entry in digest_entries(store, since, now)]
 
 
 def _reminders(store, since: dt.datetime, names: dict, tz) -> list[dict]:

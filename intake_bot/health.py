@@ -116,8 +116,8 @@ class MailboxHealth:
             self.store.add_event(FAILED, {"incident": ident, "since": since.isoformat(), "failures": failures,
                                           "reason": reason, "next_try": next_try.isoformat(),
                                           "alerted": alerted or alert_now}, now, session=s)
-        log.warning("mailbox failure %d of incident %s: %s; next try at %s", failures, ident, reason,
-                    next_try.isoformat())
+        # INFO: the pass has logged the failure itself as an error.
+        log.info("mailbox failure %d of incident %s; next try at %s", failures, ident, next_try.isoformat())
         if failures >= ALERT_AFTER_FAILURES and not recipients:
             log.error("the campaign file names no operator or secretary address to tell of the failed mailbox")
         self.incident = Incident(ident, since, failures, reason, next_try, alerted or alert_now)
@@ -133,8 +133,7 @@ class MailboxHealth:
             self.store.add_event(RECOVERED, {"incident": incident.id, "since": incident.since.isoformat(),
                                              "failures": incident.failures, "reason": incident.reason},
                                  now, session=s)
-        log.warning("the mailbox works again after %d failed polls (incident %s)", incident.failures,
-                    incident.id)
+        log.info("the mailbox works again after %d failed polls (incident %s)", incident.failures, incident.id)
         self.incident = None
 
     def recipients(self) -> list[str]:
