@@ -93,9 +93,17 @@ KIND_REASONS = {
     "xls": ("Excel 97-2003 workbook (.xls) is not supported",
             "Tệp Excel 97-2003 (.xls) chưa đọc được; đề nghị quý cơ quan gửi lại dưới dạng tệp .xlsx."),
     "empty": ("empty file", "Tệp đính kèm rỗng (0 byte); đề nghị quý cơ quan gửi lại tệp báo cáo."),
+    "html": ("a web page (HTML) under a document's name, not the document",
+             ("Tệp gửi kèm là một trang web (HTML) được đặt tên như tệp văn bản, không phải tệp báo "
+              "cáo; " + _RESEND)),
+    "image": ("a picture under a document's name, not the document",
+              "Tệp gửi kèm là ảnh chụp được đặt tên như tệp văn bản; " + _RESEND),
+    "text": ("plain text under a document's name, not the document",
+             "Tệp gửi kèm là văn bản thô được đặt tên như tệp Word hoặc PDF; " + _RESEND),
     "unknown": ("unknown file type", "Tệp đính kèm không rõ định dạng; " + _RESEND),
 }
-_NOT_A_REPORT_VI = "Tệp không phải định dạng báo cáo đọc được (Word, PDF hoặc Excel)."
+_NOT_A_REPORT_VI = ("Tệp không phải định dạng báo cáo đọc được (Word, PDF hoặc Excel); đề nghị quý cơ "
+                    "quan gửi lại tệp báo cáo.")
 _READER_FAILED_VI = "Tệp đính kèm bị lỗi, không đọc được nội dung; đề nghị quý cơ quan gửi lại tệp báo cáo."
 
 
@@ -633,14 +641,19 @@ def settle_unit(match: Match | None, decision: Decision) -> Match | None:
 
 def _incidental(attachment: Attachment) -> bool:
     """Not meant as the report: images, text and HTML parts, signatures, and empty files whose
-    name is not a document's."""
+    name is not a document's. A picture, text or web page named as a document ("Báo cáo.pdf"
+    that is an HTML error page saved from a portal) was sent as the report: it is not passed
+    over, the sender is told it cannot be read."""
     if attachment.problem:
         return False
-    if attachment.kind in _INCIDENTAL_KINDS or attachment.content_type in _SIGNATURE_TYPES:
+    named_as_document = attachment.filename.lower().endswith(_DOCUMENT_EXTENSIONS)
+    if attachment.kind in _INCIDENTAL_KINDS:
+        return not named_as_document
+    if attachment.content_type in _SIGNATURE_TYPES:
         return True
     if attachment.filename.lower().endswith((".p7s", ".asc", ".sig", ".ics", ".vcf")):
         return True
-    return attachment.kind == "empty" and not attachment.filename.lower().endswith(_DOCUMENT_EXTENSIONS)
+    return attachment.kind == "empty" and not named_as_document
 
 
 def _refused(attachment: Attachment, reason: str, reason_vi: str) -> Extraction:

@@ -12,8 +12,11 @@ from .config import Campaign
 from .draft import Draft
 from .reader.model import Extraction
 from .templating import environment, render
+from .text import shown_name
 
 REPLY_ACTIONS = ("acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend")
+# How much of a sender's file name or subject a reply shows: enough to recognise it.
+SHOWN_CHARS = 120
 
 
 @dataclass
@@ -44,7 +47,7 @@ def _file_facts(campaign: Campaign, unit_id: str | None, received: ReceivedFile)
     ex = received.extraction
     outline = campaign.outline_of(unit_id)
     facts = {
-        "filename": received.filename,
+        "filename": shown_name(received.filename, SHOWN_CHARS),
         "version": received.version,
         "duplicate": received.duplicate_of is not None,
         "readable": ex is not None and ex.readable,
@@ -72,7 +75,7 @@ def acknowledgement(campaign: Campaign, message, decision, files: list[ReceivedF
         "campaign": campaign,
         "unit": unit,
         "kind": decision.action,
-        "subject": message.subject or "",
+        "subject": shown_name(message.subject or "", SHOWN_CHARS),
         "sent_at": message.date,
         "received_at": now.astimezone(campaign.tz),
         "files": [_file_facts(campaign, decision.unit, f) for f in files],

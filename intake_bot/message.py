@@ -35,7 +35,7 @@ from html.parser import HTMLParser
 
 from .config import Limits
 from .filetype import sniff
-from .text import nfc
+from .text import nfc, printable, shown_name
 
 
 class _RawHeaderPolicy(email.policy.Compat32):
@@ -183,7 +183,9 @@ def _first_header(root: email.message.Message, name: str) -> str:
 
 
 def _collapse_folding(text: str) -> str:
-    return nfc(re.sub(r"\r?\n[ \t]+", " ", text).replace("\x00", "")).strip()
+    """Folding undone; controls and bidirectional overrides (which only hostile headers carry
+    once decoded) dropped: see text.printable."""
+    return printable(re.sub(r"\r?\n[ \t]+", " ", text)).strip()
 
 
 def _addresses(values: list[str]) -> list[tuple[str, str]]:
@@ -303,7 +305,9 @@ def _part_text(part: email.message.Message) -> str:
 def _filename(part: email.message.Message) -> str:
     """The part's file name from Content-Disposition or Content-Type: RFC 2231 (continuations
     and charset), RFC 2047 inside quotes (Gmail, Outlook), raw 8-bit; NFC (Apple Mail sends
-    NFD); the last path component only (old browsers sent C:\\fakepath\\...)."""
+    NFD); the last path component only (old browsers sent C:\\fakepath\\...); made safe to
+    show (text.shown_name: no controls or bidirectional overrides, at most 255 characters). It is
+    only ever shown: the archive names files by their SHA-256."""
     try:
         name = part.get_filename() or part.get_param("name") or ""
     except (ValueError, LookupError, UnicodeError, TypeError, IndexError):
@@ -311,8 +315,7 @@ def _filename(part: email.message.Message) -> str:
     if isinstance(name, tuple):  # an RFC 2231 value that get_param leaves undecoded
         name = email.utils.collapse_rfc2231_value(name)
     name = decode_header_text(str(name))
-    name = re.split(r"[\\/]", name)[-1]
-    return "".join(ch for ch in name if ch >= " " and ch != "\x7f").strip()
+    return shown_name(re.split(r"[\\/]", name)[-1])
 
 
 def _content_type(part: email.message.Message) -> str:
@@ -437,7 +440,7 @@ class _Walker:
         if nesting >= MAX_MESSAGE_NESTING:
             self.problem(f"messages nested more than {MAX_MESSAGE_NESTING} deep: not read")
             return
-        subject = decode_header_text(inner.get("Subject")) or "(no subject)"
+        subject = shown_name(decode_header_text(inner.get("Subject")), 200) or "(no subject)"
         label = f"Fwd: {subject}"
         self.walk(inner, f"{origin} / {label}" if origin else label, nesting + 1, top=False)
 
@@ -507,9 +510,9 @@ class _Walker:
     def member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
                nesting: int, depth: int) -> None:
         full_name = _member_name(info)
-        display = re.split(r"[\\/]", full_name)[-1] or full_name
+        display = shown_name(re.split(r"[\\/]", full_name)[-1] or full_name)
         if _unsafe_path(full_name):
-            refusal = (f"unsafe path {full_name!r} in the archive: not read",
+            refusal = (f"unsafe path {shown_name(full_name, 120)!r} in the archive: not read",
                        ("Tệp trong tệp nén có đường dẫn không hợp lệ nên không được mở; "
                         "đề nghị quý cơ quan gửi trực tiếp tệp báo cáo."))
         elif info.flag_bits & 0x1:

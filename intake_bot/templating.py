@@ -9,7 +9,7 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from .text import nfc
+from .text import nfc, shown_name
 from .vnformat import vn_date, vn_datetime, vn_number, vn_short_date
 
 
@@ -25,8 +25,10 @@ def environment(templates_dir: Path) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # `shown`: a sender's file name or subject, without controls or bidirectional overrides
+    # and cut to length (text.shown_name); autoescaping still applies after it.
     env.filters.update(vn_date=vn_date, vn_datetime=vn_datetime, vn_number=vn_number,
-                       vn_short_date=vn_short_date)
+                       vn_short_date=vn_short_date, shown=shown_name)
     return env
 
 

@@ -28,7 +28,11 @@ import zipfile
 from typing import Iterator, NamedTuple
 
 import docx
+from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.part import PartFactory
+from docx.package import Package
+from docx.parts.document import DocumentPart
 from lxml import etree
 
 from ..config import Limits
@@ -46,6 +50,18 @@ REASON_VI_PASSWORD = ("Tệp Word được đặt mật khẩu nên không mở 
                       "tệp .docx không đặt mật khẩu.")
 REASON_VI_TOO_LARGE = ("Tệp Word quá lớn nên không xử lý được; đề nghị quý cơ quan gửi lại tệp .docx "
                        "có dung lượng nhỏ hơn (ví dụ bỏ bớt hình ảnh).")
+
+# Main parts of Word's macro-enabled documents (.docm) and of templates (.dotx, .dotm): the same
+# WordprocessingML body as a .docx, which python-docx refuses only by content type. They are read
+# like a .docx; their macros (word/vbaProject.bin) are data that nothing here ever runs.
+_OTHER_MAIN_PARTS = frozenset({
+    "application/vnd.ms-word.document.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+    "application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+})
+for _content_type in _OTHER_MAIN_PARTS:
+    PartFactory.part_type_for.setdefault(_content_type, DocumentPart)
+_MACROS = "word/vbaProject.bin"
 
 # Elements whose children are read as if they stood in their place.
 _TRANSPARENT = frozenset(W + tag for tag in (
@@ -72,31 +88,43 @@ def read_docx(data: bytes, max_unpacked_bytes: int = Limits().max_unpacked_bytes
     `max_unpacked_bytes` bounds the parts' total unpacked size (a zip bomb would otherwise be
     unpacked into memory by python-docx).
     """
-    document = _open(data, max_unpacked_bytes)
+    document, macros = _open(data, max_unpacked_bytes)
     if document.element.find(W + "body") is None:
         raise UnreadableFile("the Word file has no document body in the WordprocessingML namespace "
                              "(Strict Open XML or not a Word document)", REASON_VI_DAMAGED)
     try:
-        return _DocumentReader(document).read()
+        content = _DocumentReader(document).read()
     except (ValueError, KeyError, IndexError, etree.LxmlError, RecursionError) as exc:
         raise UnreadableFile(f"the Word file's content is malformed ({type(exc).__name__}: {exc})",
                              REASON_VI_DAMAGED) from exc
+    if macros:
+        content.warnings.append("the Word file carries macros (vbaProject.bin): read as data, never run")
+    return content
 
 
-def _open(data: bytes, max_unpacked_bytes: int) -> docx.document.Document:
+def _open(data: bytes, max_unpacked_bytes: int) -> tuple[docx.document.Document, bool]:
+    """The python-docx Document (of a .docx, .docm, .dotx or .dotm) and whether it carries
+    macros."""
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00" in data[:65536]:
         raise UnreadableFile("the Word file is password-protected", REASON_VI_PASSWORD)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
-            unpacked = sum(info.file_size for info in package.infolist())
+            infos = package.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
         raise UnreadableFile(f"not a .docx file (not a readable zip package: {exc})", REASON_VI_DAMAGED) from exc
+    unpacked = sum(info.file_size for info in infos)
     if unpacked > max_unpacked_bytes:
         raise UnreadableFile(
             f"the Word file unpacks to {unpacked / 2**20:.1f} MB, more than the limit of "
             f"{max_unpacked_bytes / 2**20:.1f} MB", REASON_VI_TOO_LARGE)
     try:
-        return docx.Document(io.BytesIO(data))
+        part = Package.open(io.BytesIO(data)).main_document_part
+        content_type = part.content_type
+        if content_type != CT.WML_DOCUMENT_MAIN and content_type not in _OTHER_MAIN_PARTS:
+            raise UnreadableFile(f"not a Word document (its main part is {content_type})", REASON_VI_DAMAGED)
+        return part.document, any(info.filename == _MACROS for info in infos)
+    except UnreadableFile:
+        raise
     except Exception as exc:  # python-docx raises a dozen kinds (KeyError, lxml, zip, its own)
         raise UnreadableFile(f"the Word file cannot be opened ({type(exc).__name__}: {exc})",
                              REASON_VI_DAMAGED) from exc

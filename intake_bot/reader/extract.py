@@ -25,7 +25,8 @@ from .outline import find_sections, match_outline, unmatched_sections
 # broken in this installation makes its own files unreadable, not every file.
 _READERS = {"docx": ("docx", "read_docx"), "pdf": ("pdf", "read_pdf"),
             "xlsx": ("xlsx", "read_xlsx"), "doc": ("doc", "read_doc")}
-_NOT_A_REPORT_VI = "Tệp không phải định dạng báo cáo đọc được (Word, PDF hoặc Excel)."
+_NOT_A_REPORT_VI = ("Tệp không phải định dạng báo cáo đọc được (Word, PDF hoặc Excel); đề nghị quý cơ "
+                    "quan gửi lại tệp báo cáo.")
 _REFUSALS = {
     "empty": ("the file is empty", "Tệp đính kèm rỗng (0 byte); đề nghị quý cơ quan gửi lại tệp báo cáo."),
     "corrupt": ("the file is damaged (its format cannot be opened)",
@@ -37,6 +38,9 @@ _REFUSALS = {
             "Tệp Excel 97-2003 (.xls) chưa đọc được; đề nghị quý cơ quan gửi lại dưới dạng tệp .xlsx."),
     "image": ("the file is a picture, not a document",
               "Tệp đính kèm là ảnh chụp; đề nghị quý cơ quan gửi bản Word (.docx) của báo cáo."),
+    "html": ("the file is a web page (HTML), not a document",
+             "Tệp gửi kèm là một trang web (HTML), không phải tệp báo cáo; đề nghị quý cơ quan gửi lại "
+             "đúng tệp báo cáo (bản Word .docx hoặc PDF)."),
 }
 _READER_FAILED_VI = "Tệp đính kèm bị lỗi, không đọc được nội dung; đề nghị quý cơ quan gửi lại tệp báo cáo."
 _READER_MISSING_VI = "Hệ thống chưa đọc được loại tệp này; đề nghị quý cơ quan gửi báo cáo dưới dạng tệp Word (.docx)."

@@ -7,14 +7,15 @@ starts in a few milliseconds with every module already imported and the bytes al
 memory, and sends its Extraction back through a pipe. The child is bounded by
 
 * time: the parent waits at most `campaign.limits.seconds_per_file`, then kills it (SIGKILL).
-  Inside the child a .doc conversion gets a little less time, so that the .doc reader stops
-  LibreOffice (which runs in its own session, out of reach of our kill) before the child is
-  killed;
+  Inside the child a .doc conversion gets a little less time (DOC_MARGIN_SECONDS), so that the
+  .doc reader stops LibreOffice (which runs in its own session, out of reach of our kill) before
+  the child is killed;
 * memory: RLIMIT_AS is set to the address space the child inherited plus MEMORY_LIMIT_MB. The
   inherited part is counted because a worker's threads each reserve stack and malloc arenas
   (~70 MB of address space apiece, hardly any of it resident): an absolute limit would starve
   the reader in a busy worker and mean little in the command line. An allocation past the limit
-  fails (MemoryError, or a library's own failure) and the answer says so;
+  fails - a MemoryError, or a library's own error after the reading took most of its memory
+  (OUT_OF_MEMORY_SHARE) - and the answer says so;
 * the parent's life: PR_SET_PDEATHSIG kills the child when the worker dies, however it dies.
 
 The child's answer is JSON, never pickle: a child subverted by a hostile file can at worst send
@@ -26,12 +27,14 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import faulthandler
 import gc
 import json
 import os
 import resource
 import select
 import signal
+import sys
 import time
 from dataclasses import dataclass
 
@@ -45,9 +48,13 @@ from .model import Extraction
 
 # What one file's reading may allocate beyond what the child inherited from the worker.
 MEMORY_LIMIT_MB = 1024
-# The .doc conversion's share of the time: LibreOffice must be stopped by the .doc reader, and
-# the converted file read, before the parent's deadline.
-DOC_TIME_SHARE = 0.8
+# Time kept back from a .doc conversion (at most half the time per file): LibreOffice must be
+# stopped by the .doc reader before the parent's deadline, or it would outlive the child.
+DOC_MARGIN_SECONDS = 2.0
+# Libraries report a failed allocation in their own words (lxml: "XMLSyntaxError: unknown
+# error"): a reading that failed after taking more than this share of its memory is taken to
+# have run out of it.
+OUT_OF_MEMORY_SHARE = 0.5
 # An answer larger than this is not an Extraction of a report: the child is stopped.
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
@@ -66,11 +73,12 @@ _FAILED_VI = ("Tệp đính kèm bị lỗi, không đọc được nội dung; 
 
 @dataclass
 class Usage:
-    """What one isolated reading cost: wall time (s), the child's peak resident memory (MB, from
-    wait4), and how it ended ("answered", "timeout", "memory", "crashed")."""
+    """What one isolated reading cost: wall time (s); the memory it took (MB): the child's peak
+    resident size (wait4) less what it shared with the worker at the fork; how it ended
+    ("answered", "timeout", "memory", "crashed")."""
 
     seconds: float
-    peak_mb: float
+    memory_mb: float
     outcome: str
 
 
@@ -89,6 +97,7 @@ def read_isolated(data: bytes, filename: str, campaign: Campaign, unit_id: str |
     # The child's garbage collector would otherwise touch every object it inherited and so copy
     # nearly every page of the parent: frozen objects are left alone (see gc.freeze).
     gc.freeze()
+    shared_mb = _statm_pages(1) * os.sysconf("SC_PAGE_SIZE") / 2**20
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
@@ -101,13 +110,13 @@ def read_isolated(data: bytes, filename: str, campaign: Campaign, unit_id: str |
         os.close(read_end)
     _, status, usage = os.wait4(pid, 0)
     elapsed = time.monotonic() - started
-    peak_mb = usage.ru_maxrss / 1024
+    used_mb = max(0.0, usage.ru_maxrss / 1024 - shared_mb)
     code = os.waitstatus_to_exitcode(status)
 
     def refused(outcome: str, reason: str, reason_vi: str) -> tuple[Extraction, Usage]:
         result = Extraction(file=filename, format=sniff(data, filename), unit=unit_id,
                             error=reason, error_vi=reason_vi)
-        return result, Usage(elapsed, peak_mb, outcome)
+        return result, Usage(elapsed, used_mb, outcome)
 
     if timed_out:
         return refused("timeout", f"reading took longer than {seconds:g} s", _SLOW_VI)
@@ -116,7 +125,7 @@ def read_isolated(data: bytes, filename: str, campaign: Campaign, unit_id: str |
     if code != _EXIT_ANSWERED or answer is None:
         how = f"signal {-code}" if code < 0 else f"exit status {code}"
         return refused("crashed", f"the reader stopped on this file ({how})", _FAILED_VI)
-    return answer, Usage(elapsed, peak_mb, "answered")
+    return answer, Usage(elapsed, used_mb, "answered")
 
 
 def _collect(fd: int, pid: int, deadline: float) -> tuple[Extraction | None, bool]:
@@ -159,10 +168,15 @@ def _child(fd: int, data: bytes, filename: str, campaign: Campaign, unit_id: str
     code = _EXIT_FAILED
     try:
         _die_with_parent()
+        # A crash or a failed allocation is answered by the parent, not dumped on its stderr.
+        faulthandler.disable()
+        sys.unraisablehook = _ignore
         for name in ("SIGTERM", "SIGINT", "SIGHUP"):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
-        _limit_memory(memory_mb)
+        inherited = _limit_memory(memory_mb)
         result = extract_bytes(data, filename, _with_doc_time(campaign), unit_id)
+        if result.error and _peak_address_space() - inherited > memory_mb * 1024 * 1024 * OUT_OF_MEMORY_SHARE:
+            raise MemoryError(result.error)
         answer = json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")
         view = memoryview(answer)
         while view:
@@ -176,6 +190,10 @@ def _child(fd: int, data: bytes, filename: str, campaign: Campaign, unit_id: str
         os._exit(code)
 
 
+def _ignore(*_) -> None:
+    """Nothing to report: the child's outcome is its exit status."""
+
+
 def _die_with_parent() -> None:
     parent = os.getppid()
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -183,23 +201,34 @@ def _die_with_parent() -> None:
         os._exit(_EXIT_FAILED)
 
 
-def _limit_memory(memory_mb: int) -> None:
-    """RLIMIT_AS = the address space inherited from the parent + memory_mb."""
-    inherited = _address_space_bytes()
+def _limit_memory(memory_mb: int) -> int:
+    """RLIMIT_AS = the address space inherited from the parent + memory_mb; returns the
+    inherited size (bytes)."""
+    inherited = _statm_pages(0) * os.sysconf("SC_PAGE_SIZE")
     limit = inherited + memory_mb * 1024 * 1024
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    return inherited
 
 
-def _address_space_bytes() -> int:
+def _peak_address_space() -> int:
+    """VmPeak of /proc/self/status, in bytes."""
+    with open("/proc/self/status", "rb") as status:
+        for line in status:
+            if line.startswith(b"VmPeak:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _statm_pages(field: int) -> int:
+    """A field of /proc/self/statm, in pages: 0 the address space, 1 the resident set."""
     with open("/proc/self/statm", "rb") as statm:
-        pages = int(statm.read().split()[0])
-    return pages * os.sysconf("SC_PAGE_SIZE")
+        return int(statm.read().split()[field])
 
 
 def _with_doc_time(campaign: Campaign) -> Campaign:
     limits = campaign.limits
-    doc_seconds = max(1.0, limits.seconds_per_file * DOC_TIME_SHARE)
+    doc_seconds = limits.seconds_per_file - min(DOC_MARGIN_SECONDS, limits.seconds_per_file / 2)
     return dataclasses.replace(campaign, limits=dataclasses.replace(limits, seconds_per_file=doc_seconds))
