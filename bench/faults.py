@@ -299,10 +299,8 @@ class Harness:
         self.startup = 0.7  # seconds to the first progress line; measured as runs go
         self.lengths: dict[str, list[float]] = {phase: [] for phase in AIMED}  # measured, seconds
         self.begun = Counter()  # aimed lines seen, per phase
-        self.env = {**os.environ, **account.env}
-        self.env.pop(DATABASE_URL_ENV, None)
-        if options.database:
-            self.env[DATABASE_URL_ENV] = options.database
+        self.database = options.database or f"sqlite:///{data_dir / 'intake.db'}"
+        self.env = {**os.environ, **account.env, DATABASE_URL_ENV: self.database}
         self.report = Report(messages=len(self.mail))
 
     def argv(self, now: dt.datetime, json_output: bool) -> list[str]:
@@ -399,7 +397,7 @@ class Harness:
             if run.returncode not in (0, 1):
                 raise RuntimeError(f"poll --once failed ({run.returncode}): {run.stdout[-2000:]}")
             summary = json.loads(run.stdout)
-            store = Store(self.data_dir, self.options.database)
+            store = Store(self.data_dir, self.database)
             try:
                 pending = store.outbox_counts()
             finally:
@@ -412,7 +410,7 @@ class Harness:
     def check(self) -> None:
         r = self.report
         expected = {_bare(mid) for mid, _ in self.mail}
-        store = Store(self.data_dir, self.options.database)
+        store = Store(self.data_dir, self.database)
         try:
             messages = store.messages()
             outgoing = store.outgoing_in_states(*OUTGOING_STATES)
