@@ -324,9 +324,10 @@ def trusted_authserv_ids() -> frozenset[str]:
     return frozenset(name.strip().lower() for name in names if name.strip())
 
 
-def _without_comments(value: str) -> str:
-    """The header value with its (nested) comments removed; quoted strings are kept whole."""
-    out, depth, quoted = [], 0, False
+def _chunks(value: str) -> list[str]:
+    """The header value split at the semicolons that separate results, with its (nested)
+    comments removed; a quoted string is kept whole, semicolons and parentheses in it included."""
+    chunks, current, depth, quoted = [], [], 0, False
     for ch in value:
         if quoted:
             quoted = ch != '"'
@@ -336,17 +337,23 @@ def _without_comments(value: str) -> str:
         elif ch == ")" and depth:
             depth -= 1
             continue
-        elif ch == '"' and not depth:
+        elif depth:
+            continue
+        elif ch == '"':
             quoted = True
-        if not depth:
-            out.append(ch)
-    return "".join(out)
+        elif ch == ";":
+            chunks.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    chunks.append("".join(current))
+    return chunks
 
 
 def parse_authentication_results(value: str) -> tuple[str, list[AuthResult]]:
     """(authserv-id, results) of one Authentication-Results value; lower case throughout.
     Malformed results are skipped, never raised on."""
-    chunks = _without_comments(value).split(";")
+    chunks = _chunks(value)
     head = chunks[0].split()
     authserv_id = head[0].lower() if head else ""
     results = []
