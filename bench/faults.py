@@ -11,15 +11,23 @@ the empty database `--database` names). The messages are the sample mail of
 tests/fixtures/corpus/emails and generated mail with a small DOCX report made with python-docx,
 most of it from the units' registered addresses, so that it is acknowledged.
 
-Where the kills land. They are spread over the work, not over the interpreter's start-up: each
-run is killed (SIGKILL) after a random number of the pass's progress lines (`-v` logs one per
-step: fetching, reading, recording, marking, sending, sent) plus a random part of the time
-between two lines, or, for one run in ten, at a random moment of the start-up. The last line the
-child wrote before it died names the phase that was cut. New mail is appended in waves whenever
-the backlog runs low, so that every run has work to be cut in. The mail server answers each
-message a little late (`--smtp-delay`), which widens the moment where the server has a mail and
-the bot does not know it yet: a kill there leaves the outbox row `unknown`, never resent (the
-outbox is at-most-once over SMTP; see outbox.py).
+Why the real command in a subprocess, not a forked child of the harness: it is what the
+operator runs, with its own interpreter start, imports, SQLite connection and sockets, so a kill
+lands on exactly what production has; a fork would share the harness's state. It costs the
+interpreter's start-up (one to two seconds here) per run, which 20 kills can afford.
+
+Where the kills land. With `-v` the pass logs a progress line at each step (pipeline.py,
+outbox.py): fetching, reading a message, recording it, marking it, sending a mail, sent. Each
+run (but one in ten, killed at a random moment of the start-up) picks a phase at random (fetch,
+reading, recording, marking, sending), one of the occurrences of that phase the backlog should
+give, and a random point within the phase's length as measured in the earlier runs; the SIGKILL
+goes at that point, timed from the child's own line, so that short phases (a STORE takes a
+millisecond) can be hit too. The last line the child wrote before it died names the phase that
+was cut: that is what the figures count. New mail is appended in waves whenever the backlog runs
+low, sized so that every run until the last kill has work to be cut in. The mail server answers
+each message a little late (`--smtp-delay`), which widens the moment where the server has a mail
+and the bot does not know it yet: a kill there leaves the outbox row `unknown`, never resent
+(the outbox is at-most-once over SMTP; see outbox.py).
 
 After the last kill, passes run uncut until one finds nothing new and nothing is queued. Then:
 every appended message is recorded exactly once (by Message-ID) and marked at the source; every
@@ -50,19 +58,19 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import SMTP
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests.dovecot and tests.smtp_sink, when run as a script
 
 import docx  # noqa: E402
-from email.message import EmailMessage  # noqa: E402
-from email.policy import SMTP  # noqa: E402
+from aiosmtpd.controller import Controller  # noqa: E402
 
 from intake_bot.config import load_campaign  # noqa: E402
 from intake_bot.store.db import DATABASE_URL_ENV, OUTGOING_STATES, Store  # noqa: E402
 from tests.dovecot import DovecotAccount, DovecotServer, dovecot_missing  # noqa: E402
-from aiosmtpd.controller import Controller  # noqa: E402
 from tests.smtp_sink import Sink, free_port  # noqa: E402
 
 CONFIG = REPO / "config" / "hung-yen-2024.toml"
