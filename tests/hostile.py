@@ -26,7 +26,9 @@ import struct
 import zipfile
 from dataclasses import dataclass
 
-from tests.mime_builder import attachment, docx_bytes, encoded_word, encrypted_zip, simple, zip_bytes
+from hypothesis import strategies as st
+
+from tests.mime_builder import PDF_BYTES, attachment, docx_bytes, encoded_word, encrypted_zip, rfc2231, simple, zip_bytes
 
 REGISTERED = "ubnd.vanlam@hungyen.gov.vn"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -212,6 +214,99 @@ HOSTILE_FILENAMES = [
     "report.docx\x00.exe",
     "\udcff\udcfe.docx",
 ]
+
+
+# ------------------------------------------------------------------ random trees (hypothesis)
+# Strategies for the property tests and for the bench's long form (bench/hostile.py), which
+# runs them with many more examples.
+
+_HOSTILE_CHARS = st.sampled_from(list("/\\:*?\"<>|.~ \t\n\r\x00\x07\x1b\x7f\x85\u00a0\u00ad\u061c\u200b\u200e"
+                                      "\u200f\u202a\u202d\u202e\u2066\u2069\u2028\ufeffđĐáàảãạăắằẳẵặ"))
+FILE_NAMES = st.one_of(
+    st.text(max_size=40),
+    st.text(_HOSTILE_CHARS, max_size=40),
+    st.builds(lambda a, b, ext: a + b + ext, st.text(max_size=600), st.text(_HOSTILE_CHARS, max_size=20),
+              st.sampled_from([".docx", ".pdf", ".zip", ".exe", "", ".eml"])),
+    st.sampled_from(HOSTILE_FILENAMES),
+)
+
+
+# Names that can travel in a header (a lone surrogate cannot be encoded).
+ENCODABLE_NAMES = FILE_NAMES.filter(lambda n: not any("\ud800" <= ch <= "\udfff" for ch in n))
+
+
+_CHARSETS = st.sampled_from(["utf-8", "windows-1258", "us-ascii", "x-unknown", "utf-16", "klingon", "", "gb2312"])
+_ENCODINGS = st.sampled_from(["base64", "quoted-printable", "8bit", "7bit", "binary", "x-uuencode", "bogus", ""])
+_CONTENT_TYPES = st.sampled_from(["text/plain", "text/html", "application/pdf", "application/octet-stream",
+                                  "application/zip", "message/delivery-status", "image/png", "text/calendar",
+                                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                                  "garbage", "multipart/mixed", "message/rfc822"])
+_PAYLOADS = st.one_of(st.binary(max_size=300), st.sampled_from([PDF_BYTES, b"", b"PK\x03\x04junk", b"%PDF-1.4"]),
+                      st.text(max_size=200).map(lambda t: t.encode("utf-8")))
+_BOUNDARY = st.text(st.sampled_from(list("abcXYZ019'()+_,-./:=? ")), min_size=1, max_size=20)
+
+
+@st.composite
+def mime_part(draw, depth: int = 0) -> bytes:
+    """One MIME part as bytes: a leaf with random type, charset, encoding, name and payload, or
+    a multipart / message/rfc822 over further parts, with its boundary sometimes broken."""
+    kind = draw(st.sampled_from(["leaf", "leaf", "multipart", "message"] if depth < 3 else ["leaf"]))
+    if kind == "multipart":
+        boundary = draw(_BOUNDARY)
+        children = draw(st.lists(mime_part(depth + 1), max_size=3))
+        breakage = draw(st.sampled_from(["none", "no close", "no parameter", "other boundary", "unquoted"]))
+        quoted = f'"{boundary}"' if breakage != "unquoted" else boundary
+        header = b"Content-Type: multipart/" + draw(st.sampled_from([b"mixed", b"alternative", b"report", b"related"]))
+        if breakage != "no parameter":
+            header += f"; boundary={quoted}".encode()
+        used = "other" if breakage == "other boundary" else boundary
+        body = b"".join(f"--{used}\r\n".encode() + child + b"\r\n" for child in children)
+        if breakage != "no close":
+            body += f"--{used}--\r\n".encode()
+        return header + b"\r\n\r\n" + body
+    if kind == "message":
+        inner = top_headers(draw) + draw(mime_part(depth + 1))
+        return b"Content-Type: message/rfc822\r\n\r\n" + inner
+    ctype = draw(_CONTENT_TYPES)
+    charset = draw(_CHARSETS)
+    encoding = draw(_ENCODINGS)
+    payload = draw(_PAYLOADS)
+    lines = [f"Content-Type: {ctype}" + (f"; charset={charset}" if charset else "")]
+    if encoding:
+        lines.append(f"Content-Transfer-Encoding: {encoding}")
+    if draw(st.booleans()):
+        lines.append(f"Content-Disposition: attachment;\r\n {rfc2231(draw(ENCODABLE_NAMES))}")
+    body = base64.encodebytes(payload) if encoding == "base64" and draw(st.booleans()) else payload
+    return "\r\n".join(lines).encode() + b"\r\n\r\n" + body
+
+
+def top_headers(draw) -> bytes:
+    """Headers of a message: a sender that is a unit, a stranger, a robot, the bot itself or no
+    address; a subject as an encoded word or raw 8-bit; some headers that steer the rules."""
+    sender = draw(st.sampled_from(["ubnd.vanlam@hungyen.gov.vn", "someone@gmail.com", "", "MAILER-DAEMON@x.vn",
+                                   "not an address", "ktns.hdndhy@gmail.com"]))
+    subject = draw(st.text(max_size=80))
+    lines = [b"From: " + sender.encode(), b"Subject: " + draw(st.sampled_from([
+        encoded_word(subject).encode(), subject.encode("utf-8", "surrogateescape"),
+        subject.encode("cp1258", "replace")]))]
+    for name, value in draw(st.lists(st.sampled_from([
+            ("Auto-Submitted", "auto-replied"), ("Precedence", "bulk"), ("List-Id", "<l.x>"),
+            ("Authentication-Results", "mx.google.com; dmarc=fail header.from=hungyen.gov.vn"),
+            ("Authentication-Results", "mx.google.com; spf=fail; dkim=none"), ("Return-Path", "<>"),
+            ("X-Failed-Recipients", "a@b.vn"), ("In-Reply-To", "<x@y>"), ("MIME-Version", "1.0")]), max_size=3)):
+        lines.append(f"{name}: {value}".encode())
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+
+
+@st.composite
+def mime_messages(draw) -> bytes:
+    """A whole message over a random MIME tree, sometimes cut short anywhere."""
+    raw = top_headers(draw) + draw(mime_part())
+    if draw(st.booleans()):
+        raw = raw[:draw(st.integers(0, len(raw)))]
+    return raw
 
 
 # ------------------------------------------------------------------ archives

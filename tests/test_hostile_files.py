@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from intake_bot.config import load_campaign
 from intake_bot.message import parse_message
 from intake_bot.reader import isolated
 from intake_bot.reader.doc import find_soffice

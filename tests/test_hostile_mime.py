@@ -222,23 +222,8 @@ def _decoded_parts(raw: bytes) -> str:
 
 # ------------------------------------------------------------------ property-based
 
-_HOSTILE_CHARS = st.sampled_from(list("/\\:*?\"<>|.~ \t\n\r\x00\x07\x1b\x7f\x85\u00a0\u00ad\u061c\u200b\u200e"
-                                      "\u200f\u202a\u202d\u202e\u2066\u2069\u2028\ufeffđĐáàảãạăắằẳẵặ"))
-FILE_NAMES = st.one_of(
-    st.text(max_size=40),
-    st.text(_HOSTILE_CHARS, max_size=40),
-    st.builds(lambda a, b, ext: a + b + ext, st.text(max_size=600), st.text(_HOSTILE_CHARS, max_size=20),
-              st.sampled_from([".docx", ".pdf", ".zip", ".exe", "", ".eml"])),
-    st.sampled_from(hostile.HOSTILE_FILENAMES),
-)
-
-
-# Names that can travel in a header (a lone surrogate cannot be encoded).
-ENCODABLE_NAMES = FILE_NAMES.filter(lambda n: not any("\ud800" <= ch <= "\udfff" for ch in n))
-
-
 @settings(derandomize=True, max_examples=250, deadline=None)
-@given(name=FILE_NAMES)
+@given(name=hostile.FILE_NAMES)
 def test_shown_names_are_printable_bounded_and_stable(name):
     shown = shown_name(name)
     assert not NOT_SHOWN.search(shown) and len(shown) <= MAX_NAME_CHARS
@@ -262,7 +247,7 @@ def _encoded_name_part(name: str, style: str, data: bytes) -> bytes:
 
 
 @settings(derandomize=True, max_examples=200, deadline=None)
-@given(name=ENCODABLE_NAMES, style=st.sampled_from(["rfc2231", "rfc2047", "raw-utf8", "raw-cp1258"]))
+@given(name=hostile.ENCODABLE_NAMES, style=st.sampled_from(["rfc2231", "rfc2047", "raw-utf8", "raw-cp1258"]))
 def test_any_file_name_is_parsed_into_a_name_that_is_safe_to_show(campaign, name, style):
     part = _encoded_name_part(name, style, PDF_BYTES)
     raw = (b"From: ubnd.vanlam@hungyen.gov.vn\r\nSubject: bc\r\nMIME-Version: 1.0\r\n"
@@ -273,74 +258,9 @@ def test_any_file_name_is_parsed_into_a_name_that_is_safe_to_show(campaign, name
         assert "/" not in a.filename and "\\" not in a.filename
 
 
-_CHARSETS = st.sampled_from(["utf-8", "windows-1258", "us-ascii", "x-unknown", "utf-16", "klingon", "", "gb2312"])
-_ENCODINGS = st.sampled_from(["base64", "quoted-printable", "8bit", "7bit", "binary", "x-uuencode", "bogus", ""])
-_CONTENT_TYPES = st.sampled_from(["text/plain", "text/html", "application/pdf", "application/octet-stream",
-                                  "application/zip", "message/delivery-status", "image/png", "text/calendar",
-                                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                                  "garbage", "multipart/mixed", "message/rfc822"])
-_PAYLOADS = st.one_of(st.binary(max_size=300), st.sampled_from([PDF_BYTES, b"", b"PK\x03\x04junk", b"%PDF-1.4"]),
-                      st.text(max_size=200).map(lambda t: t.encode("utf-8")))
-_BOUNDARY = st.text(st.sampled_from(list("abcXYZ019'()+_,-./:=? ")), min_size=1, max_size=20)
-
-
-@st.composite
-def mime_part(draw, depth: int = 0) -> bytes:
-    """One MIME part as bytes: a leaf with random type, charset, encoding, name and payload, or
-    a multipart / message/rfc822 over further parts, with its boundary sometimes broken."""
-    kind = draw(st.sampled_from(["leaf", "leaf", "multipart", "message"] if depth < 3 else ["leaf"]))
-    if kind == "multipart":
-        boundary = draw(_BOUNDARY)
-        children = draw(st.lists(mime_part(depth + 1), max_size=3))
-        breakage = draw(st.sampled_from(["none", "no close", "no parameter", "other boundary", "unquoted"]))
-        quoted = f'"{boundary}"' if breakage != "unquoted" else boundary
-        header = b"Content-Type: multipart/" + draw(st.sampled_from([b"mixed", b"alternative", b"report", b"related"]))
-        if breakage != "no parameter":
-            header += f"; boundary={quoted}".encode()
-        used = "other" if breakage == "other boundary" else boundary
-        body = b"".join(f"--{used}\r\n".encode() + child + b"\r\n" for child in children)
-        if breakage != "no close":
-            body += f"--{used}--\r\n".encode()
-        return header + b"\r\n\r\n" + body
-    if kind == "message":
-        inner = _top_headers(draw) + draw(mime_part(depth + 1))
-        return b"Content-Type: message/rfc822\r\n\r\n" + inner
-    ctype = draw(_CONTENT_TYPES)
-    charset = draw(_CHARSETS)
-    encoding = draw(_ENCODINGS)
-    payload = draw(_PAYLOADS)
-    lines = [f"Content-Type: {ctype}" + (f"; charset={charset}" if charset else "")]
-    if encoding:
-        lines.append(f"Content-Transfer-Encoding: {encoding}")
-    if draw(st.booleans()):
-        lines.append(f"Content-Disposition: attachment;\r\n {rfc2231(draw(ENCODABLE_NAMES))}")
-    body = base64.encodebytes(payload) if encoding == "base64" and draw(st.booleans()) else payload
-    return "\r\n".join(lines).encode() + b"\r\n\r\n" + body
-
-
-def _top_headers(draw) -> bytes:
-    sender = draw(st.sampled_from(["ubnd.vanlam@hungyen.gov.vn", "someone@gmail.com", "", "MAILER-DAEMON@x.vn",
-                                   "not an address", "ktns.hdndhy@gmail.com"]))
-    subject = draw(st.text(max_size=80))
-    lines = [b"From: " + sender.encode(), b"Subject: " + draw(st.sampled_from([
-        encoded_word(subject).encode(), subject.encode("utf-8", "surrogateescape"),
-        subject.encode("cp1258", "replace")]))]
-    for name, value in draw(st.lists(st.sampled_from([
-            ("Auto-Submitted", "auto-replied"), ("Precedence", "bulk"), ("List-Id", "<l.x>"),
-            ("Authentication-Results", "mx.google.com; dmarc=fail header.from=hungyen.gov.vn"),
-            ("Authentication-Results", "mx.google.com; spf=fail; dkim=none"), ("Return-Path", "<>"),
-            ("X-Failed-Recipients", "a@b.vn"), ("In-Reply-To", "<x@y>"), ("MIME-Version", "1.0")]), max_size=3)):
-        lines.append(f"{name}: {value}".encode())
-    return b"\r\n".join(lines) + b"\r\n"
-
-
 @settings(derandomize=True, max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_any_mime_tree_gets_an_answer(campaign, data):
-    raw = _top_headers(data.draw) + data.draw(mime_part())
-    if data.draw(st.booleans()):
-        cut = data.draw(st.integers(0, len(raw)))
-        raw = raw[:cut]
+@given(raw=hostile.mime_messages())
+def test_any_mime_tree_gets_an_answer(campaign, raw):
     message = parse_message(raw, campaign.limits)
     decision = classify(message, campaign, extract=extract_bytes)
     _answered(decision, message, repr(raw[:200]))

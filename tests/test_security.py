@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email
-import json
 import mailbox
 import os
 import sqlite3
@@ -21,7 +20,6 @@ import jinja2
 import pytest
 
 from intake_bot.classify import classify, parse_authentication_results
-from intake_bot.compose import acknowledgement
 from intake_bot.digest import build_digest
 from intake_bot.mailbox.maildir import MaildirSource
 from intake_bot.message import parse_message

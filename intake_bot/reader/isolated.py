@@ -22,6 +22,9 @@ The child's answer is JSON, never pickle: a child subverted by a hostile file ca
 a wrong answer, not code. Anything the child cannot answer - a timeout, a memory blow-up, a
 crash of a C library - becomes an Extraction with `error` (English) and `error_vi` (a polite
 Vietnamese sentence for the sender), and the worker goes on with the next file.
+
+`run_isolated` is the mechanism for any work that answers JSON; bench/hostile.py runs whole
+messages through it to measure them.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ import select
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import Campaign
@@ -73,13 +77,14 @@ _FAILED_VI = ("Tệp đính kèm bị lỗi, không đọc được nội dung; 
 
 @dataclass
 class Usage:
-    """What one isolated reading cost: wall time (s); the memory it took (MB): the child's peak
-    resident size (wait4) less what it shared with the worker at the fork; how it ended
-    ("answered", "timeout", "memory", "crashed")."""
+    """What one isolated run cost: wall time (s); the memory it took (MB): the child's peak
+    resident size (wait4) less what it shared with the parent at the fork; how it ended
+    ("answered", "timeout", "memory", "crashed" - with `detail`, the signal or exit status)."""
 
     seconds: float
     memory_mb: float
     outcome: str
+    detail: str = ""
 
 
 def extract_isolated(data: bytes, filename: str, campaign: Campaign,
@@ -92,6 +97,31 @@ def read_isolated(data: bytes, filename: str, campaign: Campaign, unit_id: str |
                   memory_mb: int = MEMORY_LIMIT_MB) -> tuple[Extraction, Usage]:
     """The Extraction and what it cost. The bench uses the cost; the worker only the answer."""
     seconds = campaign.limits.seconds_per_file
+
+    def read() -> dict:
+        result = extract_bytes(data, filename, _with_doc_time(campaign), unit_id)
+        if result.error and _grown_bytes() > memory_mb * 2**20 * OUT_OF_MEMORY_SHARE:
+            raise MemoryError(result.error)
+        return result.to_json()
+
+    answer, usage = run_isolated(read, seconds, memory_mb)
+    if answer is not None:
+        try:
+            return Extraction(**answer), usage
+        except TypeError:  # not the shape of an Extraction: a subverted child
+            usage.outcome, usage.detail = "crashed", "an answer that is no Extraction"
+    reason, reason_vi = {
+        "timeout": (f"reading took longer than {seconds:g} s", _SLOW_VI),
+        "memory": (f"reading needed more than {memory_mb} MB", _LARGE_VI),
+    }.get(usage.outcome, (f"the reader stopped on this file ({usage.detail})", _FAILED_VI))
+    return Extraction(file=filename, format=sniff(data, filename), unit=unit_id,
+                      error=reason, error_vi=reason_vi), usage
+
+
+def run_isolated(work: Callable[[], dict], seconds: float,
+                 memory_mb: int = MEMORY_LIMIT_MB) -> tuple[dict | None, Usage]:
+    """`work()` in a forked child bounded by `seconds` and `memory_mb`: its JSON answer (None
+    when it gave none) and what it cost."""
     started = time.monotonic()
     read_end, write_end = os.pipe()
     # The child's garbage collector would otherwise touch every object it inherited and so copy
@@ -101,34 +131,27 @@ def read_isolated(data: bytes, filename: str, campaign: Campaign, unit_id: str |
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
-        _child(write_end, data, filename, campaign, unit_id, memory_mb)
+        _child(write_end, work, memory_mb)
     gc.unfreeze()
     os.close(write_end)
     try:
         answer, timed_out = _collect(read_end, pid, started + seconds)
     finally:
         os.close(read_end)
-    _, status, usage = os.wait4(pid, 0)
-    elapsed = time.monotonic() - started
-    used_mb = max(0.0, usage.ru_maxrss / 1024 - shared_mb)
+    _, status, rusage = os.wait4(pid, 0)
+    usage = Usage(time.monotonic() - started, max(0.0, rusage.ru_maxrss / 1024 - shared_mb), "answered")
     code = os.waitstatus_to_exitcode(status)
-
-    def refused(outcome: str, reason: str, reason_vi: str) -> tuple[Extraction, Usage]:
-        result = Extraction(file=filename, format=sniff(data, filename), unit=unit_id,
-                            error=reason, error_vi=reason_vi)
-        return result, Usage(elapsed, used_mb, outcome)
-
     if timed_out:
-        return refused("timeout", f"reading took longer than {seconds:g} s", _SLOW_VI)
-    if code == _EXIT_OUT_OF_MEMORY:
-        return refused("memory", f"reading needed more than {memory_mb} MB", _LARGE_VI)
-    if code != _EXIT_ANSWERED or answer is None:
-        how = f"signal {-code}" if code < 0 else f"exit status {code}"
-        return refused("crashed", f"the reader stopped on this file ({how})", _FAILED_VI)
-    return answer, Usage(elapsed, used_mb, "answered")
+        usage.outcome = "timeout"
+    elif code == _EXIT_OUT_OF_MEMORY:
+        usage.outcome = "memory"
+    elif code != _EXIT_ANSWERED or answer is None:
+        usage.outcome = "crashed"
+        usage.detail = f"signal {-code}" if code < 0 else f"exit status {code}"
+    return (answer if usage.outcome == "answered" else None), usage
 
 
-def _collect(fd: int, pid: int, deadline: float) -> tuple[Extraction | None, bool]:
+def _collect(fd: int, pid: int, deadline: float) -> tuple[dict | None, bool]:
     """Read the child's answer until it closes the pipe; kill it at the deadline or when the
     answer grows too large. Returns (answer or None, timed out)."""
     chunks, size = [], 0
@@ -149,9 +172,10 @@ def _collect(fd: int, pid: int, deadline: float) -> tuple[Extraction | None, boo
             _kill(pid)
             return None, False
     try:
-        return Extraction(**json.loads(b"".join(chunks))), False
-    except (ValueError, TypeError):
+        answer = json.loads(b"".join(chunks))
+    except ValueError:
         return None, False
+    return (answer if isinstance(answer, dict) else None), False
 
 
 def _kill(pid: int) -> None:
@@ -161,9 +185,12 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _child(fd: int, data: bytes, filename: str, campaign: Campaign, unit_id: str | None,
-           memory_mb: int) -> None:
-    """Read, answer, and leave with os._exit: no atexit handler, no flush of a buffer the worker
+# The child's address space when its limit was set (the child sets it; the parent never reads it).
+_inherited_bytes = 0
+
+
+def _child(fd: int, work: Callable[[], dict], memory_mb: int) -> None:
+    """Work, answer, and leave with os._exit: no atexit handler, no flush of a buffer the parent
     still holds, nothing of the parent's state is touched on the way out."""
     code = _EXIT_FAILED
     try:
@@ -173,11 +200,8 @@ def _child(fd: int, data: bytes, filename: str, campaign: Campaign, unit_id: str
         sys.unraisablehook = _ignore
         for name in ("SIGTERM", "SIGINT", "SIGHUP"):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
-        inherited = _limit_memory(memory_mb)
-        result = extract_bytes(data, filename, _with_doc_time(campaign), unit_id)
-        if result.error and _peak_address_space() - inherited > memory_mb * 1024 * 1024 * OUT_OF_MEMORY_SHARE:
-            raise MemoryError(result.error)
-        answer = json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")
+        _limit_memory(memory_mb)
+        answer = json.dumps(work(), ensure_ascii=False, default=str).encode("utf-8")
         view = memoryview(answer)
         while view:
             view = view[os.write(fd, view):]
@@ -201,24 +225,23 @@ def _die_with_parent() -> None:
         os._exit(_EXIT_FAILED)
 
 
-def _limit_memory(memory_mb: int) -> int:
-    """RLIMIT_AS = the address space inherited from the parent + memory_mb; returns the
-    inherited size (bytes)."""
-    inherited = _statm_pages(0) * os.sysconf("SC_PAGE_SIZE")
-    limit = inherited + memory_mb * 1024 * 1024
+def _limit_memory(memory_mb: int) -> None:
+    """RLIMIT_AS = the address space inherited from the parent + memory_mb."""
+    global _inherited_bytes
+    _inherited_bytes = _statm_pages(0) * os.sysconf("SC_PAGE_SIZE")
+    limit = _inherited_bytes + memory_mb * 2**20
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    return inherited
 
 
-def _peak_address_space() -> int:
-    """VmPeak of /proc/self/status, in bytes."""
+def _grown_bytes() -> int:
+    """How far the child's address space grew at its peak (VmPeak) past what it inherited."""
     with open("/proc/self/status", "rb") as status:
         for line in status:
             if line.startswith(b"VmPeak:"):
-                return int(line.split()[1]) * 1024
+                return int(line.split()[1]) * 1024 - _inherited_bytes
     return 0
 
 
