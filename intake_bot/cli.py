@@ -42,11 +42,15 @@ class Runtime:
         self.smtp_url = args.smtp or self.campaign.smtp_url
 
     def prepare_data_dir(self) -> Path:
-        """Create the data dir readable by its owner only, and log into it."""
+        """Create the data dir readable by its owner only, and log into it (once per process:
+        the worker calls this for every job)."""
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handler = logging.FileHandler(self.data_dir / "intake-bot.log", encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.getLogger().addHandler(handler)
+        path = str((self.data_dir / "intake-bot.log").resolve())
+        root = logging.getLogger()
+        if not any(getattr(h, "baseFilename", None) == path for h in root.handlers):
+            handler = logging.FileHandler(path, encoding="utf-8")
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            root.addHandler(handler)
         return self.data_dir
 
 
@@ -126,10 +130,9 @@ def cmd_classify(rt: Runtime) -> int:
 
 
 class Services:
-    """The store, transport and mail source of one command, closed together."""
+    """The store, outbox and transport of one command."""
 
-    def __init__(self, rt: Runtime, with_source: bool = False):
-        from .mailbox.url import open_source
+    def __init__(self, rt: Runtime):
         from .outbox import Outbox, open_transport
         from .store.db import Store
 
@@ -140,11 +143,8 @@ class Services:
             self.transport = open_transport(rt.smtp_url, rt.data_dir)
         except ValueError as exc:
             raise UserError(f"--smtp: {exc}") from None
-        self.source = open_source(rt.mailbox_url, rt.data_dir, rt.campaign) if with_source else None
 
     def close(self) -> None:
-        if self.source is not None:
-            self.source.close()
         self.store.close()
 
 
@@ -392,8 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # The log file under the data dir takes everything from INFO; the terminal only warnings,
+    # unless --verbose.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         return args.handler(Runtime(args))
     except ConfigError as exc:

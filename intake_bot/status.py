@@ -28,6 +28,10 @@ def status_report(campaign: Campaign, store: Store, now: dt.datetime) -> dict:
                     "received_at": item.received_at.astimezone(campaign.tz).isoformat(),
                     "reasons": item.reasons} for item in store.review_queue()],
         "outbox": outbox,
+        # Mail that did not go out, or may not have (connection lost after DATA): for a person.
+        "outbox_failed": [{"key": row.key, "kind": row.kind, "to": row.to, "subject": row.subject,
+                           "state": row.state, "reason": row.last_error}
+                          for row in store.outgoing_in_states("failed", "unknown")],
     }
 
 
@@ -52,6 +56,8 @@ def format_status(campaign: Campaign, report: dict) -> str:
     counts = ", ".join(f"{k} {v}" for k, v in report["messages"]["by_category"].items() if v)
     lines += ["", f"messages: {report['messages']['total']} ({counts or 'none'})",
               "outbox: " + ", ".join(f"{k} {v}" for k, v in report["outbox"].items())]
+    for item in report["outbox_failed"]:
+        lines.append(f"  mail {item['state']}: {item['kind']} to {', '.join(item['to'])}: {item['reason'] or '-'}")
     if report["review"]:
         lines += ["", f"to review ({len(report['review'])}):"]
         for item in report["review"]:

@@ -270,9 +270,6 @@ def test_status_and_digest_read_while_a_pass_writes(tmp_path, campaign, database
         drop()
 
 
-@pytest.mark.xfail(strict=True, reason="cli.Runtime.prepare_data_dir adds a log file handler at every "
-                                       "call, so each worker job leaves a file open; cli.py is not "
-                                       "this test's author's to change (see the report of issue 5)")
 def test_worker_jobs_leave_no_file_open(tmp_path):
     args = build_parser().parse_args(["--data-dir", str(tmp_path / "data"), "--now", NOW.isoformat(), "run"])
     rt = Runtime(args)
