@@ -78,8 +78,9 @@ _FAILED_VI = ("Tệp đính kèm bị lỗi, không đọc được nội dung; 
 @dataclass
 class Usage:
     """What one isolated run cost: wall time (s); the memory it took (MB): the child's peak
-    resident size (wait4) less what it shared with the parent at the fork; how it ended
-    ("answered", "timeout", "memory", "crashed" - with `detail`, the signal or exit status)."""
+    resident size (wait4) less its resident size when it started (which it sends first); how it
+    ended ("answered", "timeout", "memory", "crashed" - with `detail`, the signal or exit
+    status)."""
 
     seconds: float
     memory_mb: float
@@ -127,7 +128,6 @@ def run_isolated(work: Callable[[], dict], seconds: float,
     # The child's garbage collector would otherwise touch every object it inherited and so copy
     # nearly every page of the parent: frozen objects are left alone (see gc.freeze).
     gc.freeze()
-    shared_mb = _statm_pages(1) * os.sysconf("SC_PAGE_SIZE") / 2**20
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
@@ -135,11 +135,11 @@ def run_isolated(work: Callable[[], dict], seconds: float,
     gc.unfreeze()
     os.close(write_end)
     try:
-        answer, timed_out = _collect(read_end, pid, started + seconds)
+        answer, timed_out, start_kb = _collect(read_end, pid, started + seconds)
     finally:
         os.close(read_end)
     _, status, rusage = os.wait4(pid, 0)
-    usage = Usage(time.monotonic() - started, max(0.0, rusage.ru_maxrss / 1024 - shared_mb), "answered")
+    usage = Usage(time.monotonic() - started, max(0, rusage.ru_maxrss - start_kb) / 1024, "answered")
     code = os.waitstatus_to_exitcode(status)
     if timed_out:
         usage.outcome = "timeout"
@@ -151,31 +151,37 @@ def run_isolated(work: Callable[[], dict], seconds: float,
     return (answer if usage.outcome == "answered" else None), usage
 
 
-def _collect(fd: int, pid: int, deadline: float) -> tuple[dict | None, bool]:
-    """Read the child's answer until it closes the pipe; kill it at the deadline or when the
-    answer grows too large. Returns (answer or None, timed out)."""
-    chunks, size = [], 0
-    while True:
+def _collect(fd: int, pid: int, deadline: float) -> tuple[dict | None, bool, int]:
+    """Read what the child sends - its resident size (KB) when it started, a line, then its JSON
+    answer - until it closes the pipe; kill it at the deadline or when the answer grows too
+    large. Returns (answer or None, timed out, starting size)."""
+    received = bytearray()
+    timed_out = False
+    while len(received) <= MAX_ANSWER_BYTES:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            _kill(pid)
-            return None, True
+            timed_out = True
+            break
         ready, _, _ = select.select([fd], [], [], remaining)
         if not ready:
             continue
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             break
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            _kill(pid)
-            return None, False
+        received += chunk
+    else:
+        _kill(pid)
+    if timed_out:
+        _kill(pid)
+    head, newline, body = bytes(received).partition(b"\n")
+    start_kb = int(head) if newline and head.isdigit() else 0
+    if timed_out or not body:
+        return None, timed_out, start_kb
     try:
-        answer = json.loads(b"".join(chunks))
+        answer = json.loads(body)
     except ValueError:
-        return None, False
-    return (answer if isinstance(answer, dict) else None), False
+        return None, False, start_kb
+    return (answer if isinstance(answer, dict) else None), False, start_kb
 
 
 def _kill(pid: int) -> None:
@@ -201,6 +207,7 @@ def _child(fd: int, work: Callable[[], dict], memory_mb: int) -> None:
         for name in ("SIGTERM", "SIGINT", "SIGHUP"):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
         _limit_memory(memory_mb)
+        os.write(fd, b"%d\n" % (_statm_pages(1) * os.sysconf("SC_PAGE_SIZE") // 1024))
         answer = json.dumps(work(), ensure_ascii=False, default=str).encode("utf-8")
         view = memoryview(answer)
         while view:
