@@ -93,6 +93,9 @@ KIND_REASONS = {
     "xls": ("Excel 97-2003 workbook (.xls) is not supported",
             "Tệp Excel 97-2003 (.xls) chưa đọc được; đề nghị quý cơ quan gửi lại dưới dạng tệp .xlsx."),
     "empty": ("empty file", "Tệp đính kèm rỗng (0 byte); đề nghị quý cơ quan gửi lại tệp báo cáo."),
+    "rtf": ("Rich Text Format (RTF) is not supported",
+            ("Tệp gửi kèm ở định dạng RTF nên hệ thống chưa đọc được; đề nghị quý cơ quan lưu lại tệp "
+             "dưới định dạng Word (.docx) và gửi lại.")),
     "html": ("a web page (HTML) under a document's name, not the document",
              ("Tệp gửi kèm là một trang web (HTML) được đặt tên như tệp văn bản, không phải tệp báo "
               "cáo; " + _RESEND)),

@@ -27,8 +27,8 @@ def _zip_kind(data: bytes) -> str:
 
 
 def sniff(data: bytes, filename: str = "") -> str:
-    """One of: docx, xlsx, pdf, doc, xls, zip, rar, 7z, gz, odf, pptx, exe, image, eml, html,
-    text, empty, corrupt, unknown."""
+    """One of: docx, xlsx, pdf, doc, xls, rtf, zip, rar, 7z, gz, odf, pptx, exe, image, eml,
+    html, text, empty, corrupt, unknown."""
     head = data[:2048]
     name = filename.lower()
     if not data:
@@ -60,6 +60,9 @@ def sniff(data: bytes, filename: str = "") -> str:
     stripped = head.lstrip().lower()
     if stripped.startswith((b"<!doctype html", b"<html")):
         return "html"
+    if stripped.startswith(b"{\\rtf"):
+        # Word's "Rich Text Format", often saved under a .doc name by office software.
+        return "rtf"
     if name.endswith(".eml") or _looks_like_mail(head):
         return "eml"
     if name.endswith(".pdf"):

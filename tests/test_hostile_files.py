@@ -140,6 +140,7 @@ def test_macro_enabled_files_are_read_as_data(campaign):
     (lambda: hostile.docx_compression_bomb(120 * 2**20), "bomb.docx", "more than the limit"),
     (lambda: hostile.xlsx_compression_bomb(30 * 2**20), "bomb.xlsx", "more than 20 MB"),
     (lambda: b"MZ\x90\x00" + bytes(100), "bc.docx", "not a report document (exe)"),
+    (lambda: b"{\\rtf1\\ansi B\\'e1o c\\'e1o}", "bc.doc", "Rich Text Format (RTF)"),
 ])
 def test_refusals_say_why(campaign, make, name, reason):
     result = extract_isolated(make(), name, campaign)

@@ -38,6 +38,9 @@ _REFUSALS = {
             "Tệp Excel 97-2003 (.xls) chưa đọc được; đề nghị quý cơ quan gửi lại dưới dạng tệp .xlsx."),
     "image": ("the file is a picture, not a document",
               "Tệp đính kèm là ảnh chụp; đề nghị quý cơ quan gửi bản Word (.docx) của báo cáo."),
+    "rtf": ("the file is in Rich Text Format (RTF), which is not read",
+            "Tệp gửi kèm ở định dạng RTF nên hệ thống chưa đọc được; đề nghị quý cơ quan lưu lại tệp dưới "
+            "định dạng Word (.docx) và gửi lại."),
     "html": ("the file is a web page (HTML), not a document",
              "Tệp gửi kèm là một trang web (HTML), không phải tệp báo cáo; đề nghị quý cơ quan gửi lại "
              "đúng tệp báo cáo (bản Word .docx hoặc PDF)."),
