@@ -45,6 +45,12 @@ _COLUMN_NUMBER = re.compile(r"^\(?\s*[0-9]{1,2}\s*\)?$|^\(?[a-z]\)?$", re.IGNORE
 _BULLETS = ("", "-", "+", "*", "•", "–")
 # A short paragraph between two tables (a page number, a running header) does not break the table.
 _PAGE_NOISE = 40
+# The plan's three groups by their words (folded), for group rows printed without a numeral:
+# "đang đầu tư xây dựng hạ tầng và chuẩn bị tiếp nhận dự án đầu tư" is II whatever its place,
+# also when a group before it was left out.
+_GROUP_WORDS = (("II", ("dau tu xay dung", "chuan bi tiep nhan", "dang xay dung")),
+                ("III", ("qua trinh trien khai", "dang trien khai", "chua trien khai", "chuan bi dau tu")),
+                ("I", ("di vao hoat dong", "dang hoat dong", "da hoat dong")))
 
 
 def _role(label: str) -> str | None:
@@ -125,9 +131,13 @@ def _columns_from(labels: list[str], width: int) -> _Columns | None:
 def find_header(rows: list[list[str]]) -> tuple[_Columns, int] | None:
     """The appendix header of a table: its columns and the index of the first row under it. A
     header may be one row, or two or three (a merged "Diện tích (ha)" over "Tổng | Đất cho thuê");
-    the depth that tells the most columns wins, the shallower on a tie."""
+    the depth that tells the most columns wins, the shallower on a tie. A row with one text only
+    is a title above the header (a workbook's merged "KẾT QUẢ ..." or "(Kèm theo ...)" row), never
+    its first row."""
     width = max((len(r) for r in rows), default=0)
     for top in range(min(len(rows), _HEADER_SEARCH_ROWS)):
+        if len({collapse(c or "") for c in rows[top]} - {""}) < 2:
+            continue
         best = None
         for depth in (1, 2, 3):
             if top + depth > len(rows):
@@ -184,11 +194,17 @@ def _has_numbers(row: list[str], columns: _Columns) -> bool:
     return any(parse_number(columns.cell(row, role)) is not None for role in _NUMERIC_ROLES)
 
 
+def _group_named(text: str) -> str | None:
+    """The group key a group row's words name ("Các CCN đã đi vào hoạt động" -> I), or None."""
+    folded = f" {fold(text)} "
+    return next((key for key, phrases in _GROUP_WORDS if any(f" {p} " in folded for p in phrases)), None)
+
+
 def _structure_row(lead: str, text: str, has_numbers: bool, state: _State) -> bool:
     """A part row ("A | Khu công nghiệp") or a group row ("II | Các KCN đang đầu tư ..."), which
     sets the state; group rows may carry subtotals. Without a printed numeral, a row of words
-    only that names a kind is a group when it reads "Các ..." (numbered by its place in the
-    part), else a part."""
+    only that names a kind is a group when it reads "Các ..." (the group its words name, else
+    numbered by its place in the part), else a part."""
     roman = _ROMAN_LABEL.match(lead)
     if roman and roman_value(roman.group(1)):
         state.group, state.group_kind = roman.group(1), kind_named(text)
@@ -202,7 +218,8 @@ def _structure_row(lead: str, text: str, has_numbers: bool, state: _State) -> bo
         return False
     if fold(text).startswith("cac "):
         state.groups_in_part += 1
-        state.group, state.group_kind = _ROMANS[min(state.groups_in_part, len(_ROMANS)) - 1], kind_named(text)
+        state.group = _group_named(text) or _ROMANS[min(state.groups_in_part, len(_ROMANS)) - 1]
+        state.group_kind = kind_named(text)
     else:
         state.start_part(kind_named(text))
     return True

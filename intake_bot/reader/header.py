@@ -45,6 +45,8 @@ DOCUMENT_TYPES = frozenset(fold(t) for t in (
 ))
 _MOTTO = re.compile(r"cong\s+hoa\s+xa\s+hoi\s+chu\s+nghia\s+viet\s+nam|doc\s+lap\s+tu\s+do\s+hanh\s+phuc")
 _MOTTO_TEXTS = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
+# The motto's first line cut where the right column wraps it ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT").
+_MOTTO_START = re.compile(r"\bcong\s+hoa(\s+xa(\s+hoi(\s+chu(\s+nghia(\s+viet)?)?)?)?)?\s*$")
 _NUMBER_LINE = re.compile(r"^\s*so\s*(?::|\s(?=\s*\d)|(?=\s*/))")
 _DATE_WORDS = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})")
 _DATE_SLASHES = re.compile(r"ngay\s+(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
@@ -81,7 +83,7 @@ _ROLE_WORDS = tuple(fold(w) for w in (
     "Trưởng đoàn", "Người ký", "Người lập biểu", "Thủ trưởng đơn vị",
 ))
 _MAX_ROLE_WORDS = 5
-_NUMBERED = re.compile(r"^([IVXLC]+|\d+(\.\d+)*|[A-Ha-h])\s*[.)/:\-]")
+_NUMBERED = re.compile(r"^([IVXLC]+|\d+(\.\d+)*|[A-HĐa-hđ])\s*[.)/:\-]")
 _SIGNED_MARKS = re.compile(r"^\(?\s*(da ky|ky ghi ro ho ten|ky ten|ky dong dau|ky va dong dau)\b")
 
 
@@ -184,9 +186,15 @@ def _is_marker(line: _Line) -> bool:
 
 
 def _is_number_or_date(line: _Line) -> bool:
-    folded = " ".join(fold_aligned(line.text).split())
     dated = " ".join(fold_aligned(line.text, keep="/.-").split())
-    return bool(_NUMBER_LINE.match(folded) or _DATE_WORDS.search(dated) or _DATE_SLASHES.search(dated))
+    return bool(_number_start(line.text) or _DATE_WORDS.search(dated) or _DATE_SLASHES.search(dated))
+
+
+def _number_start(text: str) -> re.Match | None:
+    """"Số:" at the start of a number line - "Số: 125/BC-SCT", "Số 125/BC-SCT", and "Số:   /BC-UBND"
+    with the number left blank for the clerk - matched on the text folded with ":" and "/" kept,
+    so that the match's offsets hold in `nfc(text)`."""
+    return _NUMBER_LINE.match(fold_aligned(text, keep=":/"))
 
 
 def _starts_body(text: str) -> bool:
@@ -277,6 +285,9 @@ def _strip_right_column(text: str) -> str:
     while match:
         text = text[:match.start()] + " " + text[match.end():]
         match = _MOTTO.search(fold_aligned(text))
+    cut = _MOTTO_START.search(fold_aligned(text))
+    if cut:
+        text = text[:cut.start()]
     date = re.search(r"\bngay\s+\d", fold_aligned(text))
     if date:
         words = text[:date.start()].rstrip().rstrip(",").split()
@@ -287,7 +298,8 @@ def _strip_right_column(text: str) -> str:
 
 
 def _agency_lines(header_lines: list[_Line]) -> list[str]:
-    """The agency column of the header: parent agency and issuing agency lines, in order."""
+    """The agency column of the header: parent agency and issuing agency lines, in order, down
+    to the number line (under it stands the "V/v ..." subject, which a PDF may wrap over lines)."""
     out = []
     for line in header_lines:
         if line.column == "right":
@@ -295,8 +307,10 @@ def _agency_lines(header_lines: list[_Line]) -> list[str]:
         text = collapse(line.text)
         if line.column == "any":
             text = _strip_right_column(text)
+        if _number_start(text):
+            break
         folded = fold(text)
-        if (not folded or _RULE_ONLY.match(text) or _NUMBER_LINE.match(folded)
+        if (not folded or _RULE_ONLY.match(text)
                 or text.lower().startswith("v/v") or _MOTTO.search(folded) or _motto_fragment(folded)):
             continue
         if _is_type_line(line, False) or len(text) > _MAX_AGENCY_LINE:
@@ -341,16 +355,28 @@ def _number(header_lines: list[_Line]) -> str | None:
     """What follows "Số:" ("125/BC-SCT"), spaces around "/" and "-" closed up."""
     for line in header_lines:
         text = nfc(line.text).strip()
-        aligned = fold_aligned(text)
-        match = _NUMBER_LINE.match(aligned)
+        match = _number_start(text)
         if not match:
             continue
         rest = text[match.end():].lstrip(" :.")
         rest = re.sub(r"\s*([/\-–])\s*", r"\1", rest)
         token = rest.split()[0].strip(" .,;") if rest.split() else ""
+        if token and len(rest.split()) > 1:
+            token = _unglued(token)
         if token and (any(c.isdigit() for c in token) or "/" in token):
             return token
     return None
+
+
+def _unglued(token: str) -> str:
+    """A number that a PDF line runs into the right column beside it ("45/BC-UBNDVăn" of
+    "45/BC-UBND" and "Văn Lâm, ngày ...", or of "Độc lập - Tự do - Hạnh phúc"): the capitalised
+    word at its end is cut off. Document codes are written in capitals, those words are not."""
+    for at in range(len(token) - 2, 0, -1):
+        if token[at].isupper() and token[at + 1:].isalpha() and token[at + 1:].islower() \
+                and (token[at - 1].isupper() or token[at - 1].isdigit()):
+            return token[:at]
+    return token
 
 
 def _date(header_lines: list[_Line]) -> str | None:
@@ -391,7 +417,8 @@ def _name_like(text: str) -> bool:
 def signer(content: Content, start: int = 0) -> str | None:
     """The name at the bottom of the signature block: the first name-like line after the last role
     line ("KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH", "GIÁM ĐỐC"), whether both stand in the right cell of a
-    table, in paragraphs (the signing column after tabs), or the name in a paragraph under a table."""
+    table, in paragraphs (the signing column after tabs), the name in a paragraph under a table,
+    or a PDF line that runs the recipients' column and the signing column together."""
     lines: list[str] = []
     for block in content.blocks[start:]:
         if isinstance(block, Table):
@@ -404,11 +431,21 @@ def signer(content: Content, start: int = 0) -> str | None:
             lines.extend(pieces[-1:] if pieces else [""])
     last_role = None
     for n, text in enumerate(lines):
-        if text and is_upper(text) and _is_role(fold(text)):
+        if any(is_upper(part) and _is_role(fold(part)) for part in _signing_parts(text)):
             last_role = n
     if last_role is None:
         return None
     for text in lines[last_role + 1:last_role + 1 + _SIGNATURE_WINDOW]:
-        if text and _name_like(text):
-            return text
+        name = next((part for part in _signing_parts(text) if _name_like(part)), None)
+        if name:
+            return name
     return None
+
+
+def _signing_parts(text: str) -> list[str]:
+    """The line, then what follows its last ":", ";" or "." - the signing column when a PDF line
+    holds both columns of the signature block ("Nơi nhận: TRƯỞNG BAN", "- Lưu: VT. Lê Văn An")."""
+    if not text:
+        return []
+    tail = re.split(r"[:;.]\s+", text)[-1].strip()
+    return [text, tail] if tail and tail != text else [text]

@@ -7,7 +7,8 @@ Rules, in the order `parse_number` applies them:
    off is unknown: a cell such as "Đã GPMB 157,2 ha" is a remark, not an area.
 2. A trailing unit is dropped: "%", "ha", "(ha)", "m2"; so is a leading "~" or "khoảng".
 3. Spaces, non-breaking and thin spaces between groups of three digits are thousands separators:
-   "1 234,5" is 1234.5.
+   "1 234,5" is 1234.5. Any other space between digits and marks is where a narrow column of a
+   PDF wrapped the number: "1.075 ,8" is 1075.8, "699,2 7" is 699.27.
 4. With both "." and ",", the one written last is the decimal mark: "1.234,5" (Vietnamese) and
    "1,234.5" (English) are both 1234.5.
 5. A single "," is the decimal mark (Vietnamese): "316,30" is 316.3, "1,234" is 1.234. Several
@@ -29,6 +30,7 @@ _UNIT_SUFFIX = re.compile(r"\s*(?:%|\(?\s*ha\s*\)?|\(?\s*m2\s*\)?|\(?\s*m²\s*\)
 _APPROX_PREFIX = re.compile(r"^\s*(?:~|≈|khoảng|khoang)\s*", re.IGNORECASE)
 _SPACES = "\u0020\u00a0\u2009\u202f\u2007"
 _SPACE_GROUPED = re.compile(rf"^\d{{1,3}}(?:[{_SPACES}]\d{{3}})+(?:[.,]\d+)?$")
+_WRAPPED = re.compile(rf"^\d[\d.,]*(?:[{_SPACES}][\d.,]+){{1,2}}$")
 _NUMBER = re.compile(r"^\d[\d.,]*$")
 
 
@@ -47,7 +49,7 @@ def parse_number(text) -> float | None:
     if body[:1] and body[0] in _DASHES + "+":
         sign = -1.0 if body[0] != "+" else 1.0
         body = body[1:].strip()
-    if _SPACE_GROUPED.match(body):
+    if _SPACE_GROUPED.match(body) or _WRAPPED.match(body):
         body = re.sub(f"[{_SPACES}]", "", body)
     if not _NUMBER.match(body) or body.endswith((".", ",")):
         return None

@@ -35,6 +35,11 @@ _PARENT_PENALTY = 0.25
 # Level by level, a heading takes an item of its own depth only if no item elsewhere reads much
 # more like it ("Kết quả thực hiện các nhiệm vụ và giải pháp" one level too high is still II.2.2).
 _LEVEL_MARGIN = 0.15
+# Level by level, a heading does not take an item that another heading reads this much more like.
+_CLAIM_MARGIN = 0.1
+# A heading that reads word for word as one item is that item, at whatever level and number it
+# stands (a similar item's number or depth must not outweigh the exact wording).
+_EXACT = 0.98
 _APPENDIX = "phu luc"
 # Words that carry no meaning for matching, folded.
 _STOPWORDS = frozenset("va cac cua theo tai tren ve da cho trong voi nhung mot so la duoc de".split())
@@ -43,7 +48,7 @@ _ROMAN = re.compile(r"^([IVXLC]+)\s*[.):/\-–]\s*(?=\S)")
 _MULTI = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?\s*[):\-–]?\s*(?=\S)")
 _ROMAN_MULTI = re.compile(r"^([IVX]{1,5}(?:\.\d{1,2})+)\.?\s*[):\-–]?\s*(?=\S)")
 _DECIMAL = re.compile(r"^(\d{1,2})\s*[.):/\-–]\s*(?=\S)")
-_UPPER_LETTER = re.compile(r"^([A-H])\s*[.):\-–]\s+(?=\S)")
+_UPPER_LETTER = re.compile(r"^([A-HĐ])\s*[.):\-–]\s+(?=\S)")
 _LOWER_LETTER = re.compile(r"^([a-hđ])\s*[.)]\s+(?=\S)")
 _ORDINALS = {"nhat": 1, "mot": 1, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7}
 
@@ -158,8 +163,10 @@ def _candidate(block: Paragraph) -> _Heading | None:
 def _unnumbered(block: Paragraph, text: str, rest: str) -> _Heading | None:
     if fold(text).startswith(_APPENDIX) and len(text) <= _MAX_PLAIN_HEADING:
         return _Heading(0, text, rest, None, None, False)
-    if len(text) > _MAX_PLAIN_HEADING or text.endswith((":", ";", ",")):
+    if len(text) > _MAX_PLAIN_HEADING or text.endswith((";", ",")):
         return None
+    if text.endswith(":") and not (block.bold and is_upper(text)):
+        return None     # "Kết quả cụ thể như sau:" introduces text; "ĐỀ XUẤT, KIẾN NGHỊ:" heads it
     if block.bold:
         return _Heading(0, text, rest, None, None, False)
     if is_upper(text) and len(text) <= _MAX_UPPER_HEADING:
@@ -169,7 +176,9 @@ def _unnumbered(block: Paragraph, text: str, rest: str) -> _Heading | None:
 
 def _continues(heading: _Heading, block: Paragraph, previous: Paragraph) -> bool:
     """A numbered heading broken over two lines (PDF) or paragraphs: the next paragraph, in the
-    same face and unnumbered, finishes it."""
+    same face and unnumbered, finishes it when it starts in lower case, or - a PDF line - when
+    the face is one body text does not have (bold, capitals): a plain-face heading followed by a
+    plain line starting with a capital is followed by its text."""
     text = collapse(block.text or "")
     if not text or heading.number is None or heading.tentative or block.style_level is not None:
         return False
@@ -177,7 +186,7 @@ def _continues(heading: _Heading, block: Paragraph, previous: Paragraph) -> bool
         return False
     if len(heading.text) + len(text) > _MAX_HEADING:
         return False
-    return text[0].islower() or block.page is not None
+    return text[0].islower() or block.page is not None and (previous.bold or is_upper(text))
 
 
 def _scan(content: Content, start: int) -> list[_Heading]:
@@ -360,9 +369,22 @@ def _keyed_ancestor(n: int, sections: list[dict], keys: dict[int, str]) -> str |
     return None
 
 
+def _keyed_descendants(n: int, sections: list[dict], keys: dict[int, str]) -> list[str]:
+    """Keys already given to headings under section n."""
+    found = []
+    for m, key in keys.items():
+        above = sections[m]["parent"]
+        while above is not None and above != n:
+            above = sections[above]["parent"]
+        if above == n:
+            found.append(key)
+    return found
+
+
 def _score(n: int, section: dict, item: OutlineItem, base: float, sections: list[dict],
            keys: dict[int, str], strict_depth: bool) -> float:
-    """Wording first; number, depth and parent only move the score a little."""
+    """Wording first; number, depth, parent and children only move the score a little: a heading
+    whose sub-heading holds "II.2.1" is not its sibling II.2.2."""
     depth = len(item.key.split("."))
     if strict_depth and section["depth"] != depth:
         return 0.0
@@ -378,7 +400,26 @@ def _score(n: int, section: dict, item: OutlineItem, base: float, sections: list
             score += _PARENT_BONUS
         elif _parent_key(item.key) != _parent_key(ancestor) or depth > 1:
             score -= _PARENT_PENALTY
+    if any(not key.startswith(item.key + ".") for key in _keyed_descendants(n, sections, keys)):
+        score -= _PARENT_PENALTY
     return score
+
+
+def _claimed_elsewhere(n: int, key: str, sections: list[dict], items: list[OutlineItem], base: dict,
+                       keys: dict[int, str]) -> bool:
+    """Whether another heading, not placed yet, reads clearly more like the item than heading n
+    and likes no item better: it is that item's heading at another level (a report without the
+    "II." heading has II.2 one level up, and its "2. Về thực hiện các nhiệm vụ, giải pháp" one
+    level up too, where II.2 stands in the outline)."""
+    mine = base[n, key]
+    for m, section in enumerate(sections):
+        theirs = base[m, key]
+        if m == n or m in keys or theirs < mine + _CLAIM_MARGIN:
+            continue
+        if theirs >= (TENTATIVE_MATCH if section["tentative"] else MATCH) \
+                and theirs >= max(base[m, item.key] for item in items):
+            return True
+    return False
 
 
 def _assign(sections: list[dict], items: list[OutlineItem], base: dict, keys: dict[int, str],
@@ -390,8 +431,11 @@ def _assign(sections: list[dict], items: list[OutlineItem], base: dict, keys: di
         if n in keys or (depth is not None and section["depth"] != depth):
             continue
         best = max((base[n, item.key] for item in items), default=0.0)
+        floor = best if best >= _EXACT else best - _LEVEL_MARGIN if strict_depth else 0.0
         for item in items:
-            if item.key in keys.values() or (strict_depth and base[n, item.key] < best - _LEVEL_MARGIN):
+            if item.key in keys.values() or base[n, item.key] < floor:
+                continue
+            if strict_depth and _claimed_elsewhere(n, item.key, sections, items, base, keys):
                 continue
             score = _score(n, section, item, base[n, item.key], sections, keys, strict_depth)
             if score >= (TENTATIVE_MATCH if section["tentative"] else MATCH):
