@@ -128,7 +128,13 @@ def run_isolated(work: Callable[[], dict], seconds: float,
     # The child's garbage collector would otherwise touch every object it inherited and so copy
     # nearly every page of the parent: frozen objects are left alone (see gc.freeze).
     gc.freeze()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to be had: the caller's guard answers for the file
+        gc.unfreeze()
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:  # the child: never returns
         os.close(read_end)
         _child(write_end, work, memory_mb)
@@ -156,32 +162,31 @@ def _collect(fd: int, pid: int, deadline: float) -> tuple[dict | None, bool, int
     answer - until it closes the pipe; kill it at the deadline or when the answer grows too
     large. Returns (answer or None, timed out, starting size)."""
     received = bytearray()
-    timed_out = False
-    while len(received) <= MAX_ANSWER_BYTES:
+    while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            timed_out = True
-            break
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
+            _kill(pid)
+            return None, True, _starting_kb(received)
+        if not select.select([fd], [], [], remaining)[0]:
             continue
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             break
         received += chunk
-    else:
-        _kill(pid)
-    if timed_out:
-        _kill(pid)
-    head, newline, body = bytes(received).partition(b"\n")
-    start_kb = int(head) if newline and head.isdigit() else 0
-    if timed_out or not body:
-        return None, timed_out, start_kb
+        if len(received) > MAX_ANSWER_BYTES:
+            _kill(pid)
+            return None, False, _starting_kb(received)
+    body = bytes(received).partition(b"\n")[2]
     try:
-        answer = json.loads(body)
+        answer = json.loads(body) if body else None
     except ValueError:
-        return None, False, start_kb
-    return (answer if isinstance(answer, dict) else None), False, start_kb
+        answer = None
+    return (answer if isinstance(answer, dict) else None), False, _starting_kb(received)
+
+
+def _starting_kb(received: bytearray) -> int:
+    head, newline, _ = bytes(received[:32]).partition(b"\n")
+    return int(head) if newline and head.isdigit() else 0
 
 
 def _kill(pid: int) -> None:
