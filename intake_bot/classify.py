@@ -22,7 +22,6 @@ and the category and the action follow from what was found.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -305,12 +304,6 @@ def is_list_mail(message: ParsedMessage, campaign: Campaign, decision: Decision)
 
 # ------------------------------------------------------------------ sender authentication
 
-# Receiving servers whose Authentication-Results header is believed (its authserv-id, RFC 8601).
-# INTAKE_BOT_AUTHSERV_IDS (comma-separated) names others, for a mailbox not at Gmail.
-AUTHSERV_IDS_ENV = "INTAKE_BOT_AUTHSERV_IDS"
-DEFAULT_AUTHSERV_IDS = ("mx.google.com",)
-
-
 @dataclass
 class AuthResult:
     """One result of an Authentication-Results header: `method` (dkim, spf, dmarc ...),
@@ -319,12 +312,6 @@ class AuthResult:
     method: str
     result: str
     properties: dict[str, str]
-
-
-def trusted_authserv_ids() -> frozenset[str]:
-    configured = os.environ.get(AUTHSERV_IDS_ENV)
-    names = configured.split(",") if configured is not None else DEFAULT_AUTHSERV_IDS
-    return frozenset(name.strip().lower() for name in names if name.strip())
 
 
 def _chunks(value: str) -> list[str]:
@@ -374,13 +361,13 @@ def parse_authentication_results(value: str) -> tuple[str, list[AuthResult]]:
     return authserv_id, results
 
 
-def trusted_authentication_results(message: ParsedMessage) -> list[AuthResult] | None:
+def trusted_authentication_results(message: ParsedMessage, trusted: frozenset[str]) -> list[AuthResult] | None:
     """The results of the topmost Authentication-Results header written by our own receiving
     server (a trusted authserv-id), or None when there is none. Each server adds its header on
     top, so a header a sender wrote into the message lies below ours: the first one with our id
     is ours, and a forged one further down can neither make a failed message pass nor make a
-    good one fail."""
-    trusted = trusted_authserv_ids()
+    good one fail. `trusted`: the authserv-ids of our receiving servers (RFC 8601), from the
+    campaign file's [mailbox] trusted_receivers."""
     for value in message.header_all("Authentication-Results"):
         authserv_id, results = parse_authentication_results(value)
         if authserv_id in trusted:
@@ -394,7 +381,7 @@ def _aligned(domain: str, other: str) -> bool:
     return bool(other) and (domain == other or domain.endswith("." + other) or other.endswith("." + domain))
 
 
-def authentication_failure(message: ParsedMessage) -> str | None:
+def authentication_failure(message: ParsedMessage, campaign: Campaign) -> str | None:
     """Why the sender address is likely forged, from our receiving server's checks, or None.
 
     It fails when the server's DMARC result for the From domain is "fail"; when the server gave
@@ -403,7 +390,7 @@ def authentication_failure(message: ParsedMessage) -> str | None:
     all is no failure: the address alone then decides, as it must for mailboxes whose server
     does not check."""
     domain = message.from_address.rpartition("@")[2].lower()
-    results = trusted_authentication_results(message) if domain else None
+    results = trusted_authentication_results(message, campaign.trusted_receivers) if domain else None
     if not results:
         return None
     dmarc = [r for r in results if r.method == "dmarc"
@@ -429,7 +416,7 @@ def is_forged_unit_address(message: ParsedMessage, campaign: Campaign, decision:
     unit is listed as the candidate, it goes to the secretary's review, and nothing is ever sent
     back to it - a reply would go to the unit the forger imitates (backscatter)."""
     claimed = unit_from_sender(message, campaign)
-    failure = authentication_failure(message) if claimed else None
+    failure = authentication_failure(message, campaign) if claimed else None
     if failure is None:
         return False
     decision.may_reply = False

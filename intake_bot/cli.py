@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -390,6 +391,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Everything the command creates (log, digest, outbox) readable by its owner only.
+    earlier_umask = os.umask(0o077)
+    try:
+        return _main(argv)
+    finally:
+        os.umask(earlier_umask)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # The log file under the data dir takes everything from INFO; the terminal only warnings,

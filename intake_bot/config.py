@@ -86,6 +86,7 @@ class Limits:
     max_archive_depth: int = 3
     max_pdf_pages: int = 300
     seconds_per_file: float = 20.0
+    max_reading_mb: float = 1024.0
 
     @property
     def max_message_bytes(self) -> int:
@@ -149,6 +150,7 @@ class Campaign:
     units: dict[str, Unit]
     source: str = ""
     own_addresses: frozenset[str] = field(default_factory=frozenset)
+    trusted_receivers: frozenset[str] = frozenset({"mx.google.com"})
 
     @property
     def tz(self) -> ZoneInfo:
@@ -390,6 +392,8 @@ def _campaign(data: dict, source: Path) -> Campaign:
         units=units,
         source=str(source),
         own_addresses=frozenset(a for a in (mailbox_address, from_address) if a),
+        trusted_receivers=frozenset(name.strip().lower() for name in
+                                    r.get("mailbox.trusted_receivers", list, ["mx.google.com"]) if str(name).strip()),
     )
     if r.problems:
         raise ConfigError(str(source), r.problems)

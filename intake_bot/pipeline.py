@@ -175,6 +175,7 @@ def understand(p: Pass, message: ParsedMessage, error: str | None) -> tuple[Deci
         except Exception as exc:
             log.exception("cannot classify %s", message.message_id)
             error = f"the message could not be classified: {type(exc).__name__}: {exc}"
+    # The sender's address is not checked here (DMARC): the message only goes to review.
     unit = p.campaign.unit_by_address(message.from_address) if message.from_address else None
     return Decision("unsupported", unit.id if unit else None, "review", [error]), error
 
@@ -256,7 +257,7 @@ def authentication_passed(p: Pass, message: ParsedMessage) -> str | None:
     that keeps a forged unit address out of the unit's reports): its From is likely forged, and
     the reply would go to the person it imitates. Only the topmost header of our own server
     counts, so a header the sender wrote can neither block nor allow a reply."""
-    return authentication_failure(message)
+    return authentication_failure(message, p.campaign)
 
 
 def under_rate_limit(p: Pass, message: ParsedMessage) -> str | None:
@@ -272,7 +273,7 @@ def under_rate_limit(p: Pass, message: ParsedMessage) -> str | None:
 
 REPLY_RULES = (not_automatic, not_list_or_bulk, not_a_robot_address, authentication_passed, under_rate_limit)
 # Refusals the secretary hears of: the others are routine (robots, lists), these are not.
-REPORTED_REFUSALS = frozenset({authentication_passed, under_rate_limit})
+REPORTED_REFUSALS = {authentication_passed, under_rate_limit}
 
 
 @dataclass
@@ -300,10 +301,18 @@ def decide_reply(p: Pass, message: ParsedMessage, decision: Decision, files: lis
     refusal = reply_refusal(p, message)
     if refusal:
         return None, refusal
-    draft = p.compose(p.campaign, message, decision, files, now=p.now)
+    try:
+        draft = p.compose(p.campaign, message, decision, files, now=p.now)
+    except Exception as exc:  # a broken template must not keep the message from being recorded
+        log.exception("cannot compose the reply to %s", message.message_id)
+        return None, Refusal(decide_reply, f"the reply could not be written ({type(exc).__name__}: {exc}); "
+                             "run `intake-bot check`")
     if draft is None:
         return None, None
     return p.outbox.prepare(reply_key(message.message_id, source_key), draft), None
+
+
+REPORTED_REFUSALS.add(decide_reply)  # a reply that could not be written (a broken template)
 
 
 def reply_key(message_id: str | None, source_key: str) -> str:

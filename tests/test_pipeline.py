@@ -352,3 +352,15 @@ def test_the_lock_refuses_a_second_pass(tmp_path):
             assert holder.stdout.readline().strip() == "released"
     finally:
         holder.wait(timeout=10)
+
+
+def test_a_reply_that_cannot_be_written_does_not_keep_the_message_out(campaign, store, tmp_path, now):
+    def broken_template(*args, **kwargs):
+        raise ValueError("template acknowledge.txt.j2: unexpected '}'")
+
+    source = maildir_with(tmp_path, campaign, ["e01"])
+    summary = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, compose=broken_template)
+    assert summary.new == 1 and summary.replies_queued == 0
+    assert [m.category for m in store.messages()] == ["report"]
+    assert any("could not be written" in r for r in store.messages()[0].reasons)
+    assert run_pass(campaign, store, maildir_with(tmp_path, campaign, []), FileTransport(tmp_path / "out"), now).new == 0

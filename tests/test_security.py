@@ -5,6 +5,7 @@ dir, the archive and the database are readable by their owner only."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import email
 import mailbox
@@ -104,8 +105,8 @@ def test_a_forged_message_without_documents_still_goes_to_review(campaign):
 def test_the_trusted_receiving_server_is_configurable(campaign, monkeypatch):
     raw = _report("mail.hdnd.hungyen.gov.vn; dmarc=fail header.from=hungyen.gov.vn")
     assert _decide(campaign, raw).unit == "ubnd-van-lam"
-    monkeypatch.setenv("INTAKE_BOT_AUTHSERV_IDS", "mail.hdnd.hungyen.gov.vn, mx.google.com")
-    assert _decide(campaign, raw).unit is None
+    ours = dataclasses.replace(campaign, trusted_receivers=frozenset({"mail.hdnd.hungyen.gov.vn", "mx.google.com"}))
+    assert _decide(ours, raw).unit is None
 
 
 def test_authentication_results_are_parsed_with_comments_and_versions():

@@ -270,23 +270,47 @@ def read_header(content: Content) -> dict:
     meta["date"] = _date(scan.header_lines)
     if scan.type_index is not None:
         meta["doc_type"] = collapse(scan.lines[scan.type_index].text)
-    title = " ".join(collapse(l.text) for l in scan.title_lines)
+    title = _joined(collapse(l.text) for l in scan.title_lines)
     meta["title"] = collapse(title) or _subject_line(scan.header_lines)
     meta["signer"] = signer(content, scan.body_start)
     return meta
 
 
-def _strip_right_column(text: str) -> str:
+def _joined(lines) -> str:
+    """Lines of one text joined by spaces, except after a hyphen or slash that ends a word: a PDF
+    line wrapped "2021-" / "2025" or "07-NQ/" / "TU" is one word ("công nghiệp -" / "tiểu thủ"
+    keeps its spaces)."""
+    out = ""
+    for line in lines:
+        if not line:
+            continue
+        glue = "" if re.search(r"\w[-/–]$", out) else " "
+        out = f"{out}{glue}{line}" if out else line
+    return out
+
+
+def _strip_right_column(text: str, motto_rest: str = "") -> tuple[str, str]:
     """A header line with the motto and the place-and-date taken out: what is left belongs to
     the agency column (a PDF line may hold both columns). The place before ", ngày" is written in
-    lower case letters ("Hưng Yên"), the agency in capitals, which tells where one ends."""
+    lower case letters ("Hưng Yên"), the agency in capitals, which tells where one ends.
+
+    The motto's first line may wrap in its column ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT" / "NAM"): the
+    cut start is taken off this line, and what it leaves (`motto_rest` in, folded) off the end of
+    the next one. Returns the agency text and the motto words still to come."""
     text = nfc(text)
+    words = text.split()
+    size = len(motto_rest.split())
+    if motto_rest and len(words) > size and fold(" ".join(words[-size:])) == motto_rest:
+        text = " ".join(words[:-size])
+    motto_rest = ""
     match = _MOTTO.search(fold_aligned(text))
     while match:
         text = text[:match.start()] + " " + text[match.end():]
         match = _MOTTO.search(fold_aligned(text))
     cut = _MOTTO_START.search(fold_aligned(text))
     if cut:
+        said = " ".join(fold_aligned(text)[cut.start():].split())
+        motto_rest = _MOTTO_TEXTS[0][len(said):].strip()
         text = text[:cut.start()]
     date = re.search(r"\bngay\s+\d", fold_aligned(text))
     if date:
@@ -294,19 +318,20 @@ def _strip_right_column(text: str) -> str:
         while words and not is_upper(words[-1]):
             words.pop()
         text = " ".join(words)
-    return collapse(text)
+    return collapse(text), motto_rest
 
 
 def _agency_lines(header_lines: list[_Line]) -> list[str]:
     """The agency column of the header: parent agency and issuing agency lines, in order, down
     to the number line (under it stands the "V/v ..." subject, which a PDF may wrap over lines)."""
     out = []
+    motto_rest = ""
     for line in header_lines:
         if line.column == "right":
             continue
         text = collapse(line.text)
         if line.column == "any":
-            text = _strip_right_column(text)
+            text, motto_rest = _strip_right_column(text, motto_rest)
         if _number_start(text):
             break
         folded = fold(text)
@@ -360,7 +385,7 @@ def _number(header_lines: list[_Line]) -> str | None:
             continue
         rest = text[match.end():].lstrip(" :.")
         rest = re.sub(r"\s*([/\-–])\s*", r"\1", rest)
-        token = rest.split()[0].strip(" .,;") if rest.split() else ""
+        token = rest.split()[0].strip(" .,;_…") if rest.split() else ""
         if token and len(rest.split()) > 1:
             token = _unglued(token)
         if token and (any(c.isdigit() for c in token) or "/" in token):

@@ -10,7 +10,7 @@ memory, and sends its Extraction back through a pipe. The child is bounded by
   Inside the child a .doc conversion gets a little less time (DOC_MARGIN_SECONDS), so that the
   .doc reader stops LibreOffice (which runs in its own session, out of reach of our kill) before
   the child is killed;
-* memory: RLIMIT_AS is set to the address space the child inherited plus MEMORY_LIMIT_MB. The
+* memory: RLIMIT_AS is set to the address space the child inherited plus [limits] max_reading_mb. The
   inherited part is counted because a worker's threads each reserve stack and malloc arenas
   (~70 MB of address space apiece, hardly any of it resident): an absolute limit would starve
   the reader in a busy worker and mean little in the command line. An allocation past the limit
@@ -95,9 +95,11 @@ def extract_isolated(data: bytes, filename: str, campaign: Campaign,
 
 
 def read_isolated(data: bytes, filename: str, campaign: Campaign, unit_id: str | None = None,
-                  memory_mb: int = MEMORY_LIMIT_MB) -> tuple[Extraction, Usage]:
-    """The Extraction and what it cost. The bench uses the cost; the worker only the answer."""
+                  memory_mb: int | None = None) -> tuple[Extraction, Usage]:
+    """The Extraction and what it cost. The bench uses the cost; the worker only the answer.
+    `memory_mb` defaults to the campaign file's [limits] max_reading_mb."""
     seconds = campaign.limits.seconds_per_file
+    memory_mb = memory_mb or int(campaign.limits.max_reading_mb)
 
     def read() -> dict:
         result = extract_bytes(data, filename, _with_doc_time(campaign), unit_id)

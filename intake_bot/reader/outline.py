@@ -50,7 +50,8 @@ _ROMAN_MULTI = re.compile(r"^([IVX]{1,5}(?:\.\d{1,2})+)\.?\s*[):\-–]?\s*(?=\S)
 _DECIMAL = re.compile(r"^(\d{1,2})\s*[.):/\-–]\s*(?=\S)")
 _UPPER_LETTER = re.compile(r"^([A-HĐ])\s*[.):\-–]\s+(?=\S)")
 _LOWER_LETTER = re.compile(r"^([a-hđ])\s*[.)]\s+(?=\S)")
-_ORDINALS = {"nhat": 1, "mot": 1, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7}
+_ORDINALS = {"nhat": 1, "mot": 1, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7,
+             "tam": 8, "chin": 9, "muoi": 10}
 
 
 def roman_value(text: str) -> int | None:
