@@ -386,7 +386,7 @@ class _Doc:
 
 _ROMANS = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 _LETTERS = "ABCDĐEGH"
-_ORDINAL_WORDS = ["NHẤT", "HAI", "BA", "TƯ", "NĂM", "SÁU", "BẢY"]
+_ORDINAL_WORDS = ["NHẤT", "HAI", "BA", "TƯ", "NĂM", "SÁU", "BẢY", "TÁM", "CHÍN", "MƯỜI"]
 _MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 _TITLES = [
     "Kết quả triển khai thực hiện Chương trình phát triển công nghiệp - tiểu thủ công nghiệp tỉnh Hưng Yên "
@@ -1039,17 +1039,24 @@ def build_appendix_xlsx(unit: str, variant: Variant = Variant(), seed: int = 0) 
 
 # ------------------------------------------------------------------ PDF through LibreOffice
 
+# One LibreOffice call converts this many files (it starts slowly; a call of some 250 files or
+# more was seen to stop converting part way, with exit status 0).
+_PDF_BATCH = 100
+
+
 def to_pdf(reports: list[Report], workdir: Path) -> list[Report]:
-    """The reports converted to PDF by LibreOffice in one call (own profile under `workdir`);
-    a report LibreOffice could not convert is left out."""
+    """The reports converted to PDF by LibreOffice, in as few calls as can be (own profile under
+    `workdir`); a report LibreOffice could not convert is left out."""
     sources = []
     for report in reports:
         path = workdir / report.name
         path.write_bytes(report.data)
         sources.append(path)
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{workdir / 'profile'}",
-                    "--convert-to", "pdf", "--outdir", str(workdir), *map(str, sources)],
-                   check=True, capture_output=True, timeout=60 + 3 * len(sources))
+    for start in range(0, len(sources), _PDF_BATCH):
+        batch = sources[start:start + _PDF_BATCH]
+        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{workdir / 'profile'}",
+                        "--convert-to", "pdf", "--outdir", str(workdir), *map(str, batch)],
+                       check=True, capture_output=True, timeout=60 + 3 * len(batch))
     out = []
     for report in reports:
         pdf = workdir / (Path(report.name).stem + ".pdf")
