@@ -67,11 +67,14 @@ def extract_bytes(data: bytes, filename: str, campaign: Campaign, unit_id: str |
         result.unit = unit_id
         return result
     result.scanned = content.scanned
+    if content.scanned and campaign.ocr:
+        _ocr(content, data, campaign)
     result.warnings.extend(content.warnings)
-    has_header = not content.scanned and content.format != "xlsx"
+    unread_scan = content.scanned and not content.blocks
+    has_header = not unread_scan and content.format != "xlsx"
     if has_header:
         result.metadata = _guarded(result, "header", lambda: read_header(content), empty_metadata())
-    if content.scanned:
+    if unread_scan:
         result.unit = unit_id
         return result
     result.unit = unit_id or _guarded(result, "unit", lambda: infer_unit(content, result.metadata, campaign), None)
@@ -95,6 +98,19 @@ def extract_bytes(data: bytes, filename: str, campaign: Campaign, unit_id: str |
         result.outline = {"id": outline.id, "present": present, "missing": missing}
         result.warnings.extend(warnings)
     return result
+
+
+def _ocr(content: Content, data: bytes, campaign: Campaign) -> None:
+    """Fill a scan's blocks with OCR text when the campaign asks for it and Tesseract is here;
+    within part of the file's time budget, so the isolated reader is not killed for it."""
+    from .ocr import ocr_available, ocr_pdf
+
+    if content.format != "pdf" or not ocr_available(campaign.ocr_language):
+        return
+    content.blocks = ocr_pdf(data, campaign.limits.max_pdf_pages, campaign.limits.seconds_per_file * 0.6,
+                             campaign.ocr_language)
+    if content.blocks:
+        content.warnings.append("scanned pages read by OCR (Tesseract): check names and figures by eye")
 
 
 def extract_path(path: str | Path, campaign: Campaign, unit_id: str | None = None) -> Extraction:
