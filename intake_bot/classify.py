@@ -1,7 +1,8 @@
 """Category, unit and action of one parsed message, each decision with its reasons.
 
 Written after GNU Mailman's replybot and its runners: small rules, each a function whose
-docstring states the rule and why, applied in order; each adds a reason in words. The first
+docstring states the rule and why, applied in order; each adds a reason in words, in English
+for the operator and in Vietnamese for the secretary (`Decision.add`). The first
 rules (our own mail, bounces, automatic replies, lists) decide alone and stop, so that nothing
 is ever answered that could start a mail loop. Then the documents are read, the unit is told,
 and the category and the action follow from what was found.
@@ -32,7 +33,7 @@ from .filetype import DOCUMENT_FORMATS
 from .message import Attachment, ParsedMessage, html_to_text
 from .reader.isolated import extract_isolated
 from .reader.model import Extraction
-from .text import fold
+from .text import fold, nfc
 from .units import units_named_in
 
 Extract = Callable[..., Extraction]
@@ -109,9 +110,40 @@ _NOT_A_REPORT_VI = ("Tệp không phải định dạng báo cáo đọc đượ
 _READER_FAILED_VI = "Tệp đính kèm bị lỗi, không đọc được nội dung; đề nghị quý cơ quan gửi lại tệp báo cáo."
 
 
+@dataclass(frozen=True)
+class Reason:
+    """One reason in both wordings: `en` for the operator (`classify --json`, `status`, the
+    logs), `vi` for the secretary (the digest). Both are written as fragments (lower case first,
+    unless a name starts them), so that one reason can be built into another; `Decision.add`
+    makes the Vietnamese a sentence.
+    Each reason is worded once, where it arises: a translation of the English afterwards would
+    break on every file name, address and number it carries."""
+
+    en: str
+    vi: str
+
+    def __add__(self, other: Reason) -> Reason:
+        """The two wordings joined with "; " (one reason settled by a second one)."""
+        return Reason(f"{self.en}; {other.en}", f"{self.vi}; {other.vi}")
+
+
+def _quoted(name: str) -> str:
+    """A file name or phrase in Vietnamese quotation marks."""
+    return f"“{name}”"
+
+
+def _where(attachment: Attachment) -> Reason:
+    """Where a file was found when not attached directly (in a zip, in a forwarded message)."""
+    if not attachment.origin:
+        return Reason("", "")
+    return Reason(f" (in {attachment.origin})", f" (trong {attachment.origin})")
+
+
 @dataclass
 class Decision:
-    """What the worker does with one message, and why. `documents` are the readable report
+    """What the worker does with one message, and why. `reasons` are in English for the
+    operator, `reasons_vi` the same reasons in Vietnamese for the secretary, in the same order;
+    both grow together through `add`. `documents` are the readable report
     files with what the reader found; `unreadable` the files that should have been a report but
     cannot be read, each as an Extraction whose `error`/`error_vi` say why. `candidates` are the
     units in question when the unit cannot be told; `bounced_addresses` the failed recipients
@@ -122,6 +154,7 @@ class Decision:
     unit: str | None
     action: str
     reasons: list[str] = field(default_factory=list)
+    reasons_vi: list[str] = field(default_factory=list)
     documents: list[tuple[Attachment, Extraction]] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
     bounced_addresses: list[str] = field(default_factory=list)
@@ -129,8 +162,17 @@ class Decision:
     missing: list[str] = field(default_factory=list)
     may_reply: bool = True
 
+    def add(self, reason: Reason, at: int | None = None) -> None:
+        """Record one reason in both wordings, at the end or at position `at`. The Vietnamese
+        starts with a capital letter, as a sentence of the digest does, and is NFC."""
+        vi = nfc(reason.vi[:1].upper() + reason.vi[1:])
+        at = len(self.reasons) if at is None else at
+        self.reasons.insert(at, reason.en)
+        self.reasons_vi.insert(at, vi)
+
     def to_json(self, message: ParsedMessage) -> dict:
-        """The `classify --json` object of cli-contract.md, plus the facts behind it."""
+        """The `classify --json` object of cli-contract.md, plus the facts behind it; the
+        reasons in Vietnamese (`reasons_vi`) are an addition the contract does not name."""
         return {
             "message_id": message.message_id,
             "from": message.from_address,
@@ -140,6 +182,7 @@ class Decision:
             "documents": [extraction.to_json() for _, extraction in self.documents],
             "action": self.action,
             "reasons": list(self.reasons),
+            "reasons_vi": list(self.reasons_vi),
             "candidates": list(self.candidates),
             "bounced_addresses": list(self.bounced_addresses),
             "missing": list(self.missing),
@@ -163,9 +206,9 @@ def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extr
     match = None if forged else unit_from_sender(message, campaign) or unit_named(message, campaign, words)
     first_reason = len(decision.reasons)
     read_attachments(message, campaign, decision, extract)
-    match = None if forged else settle_unit(match, decision)
+    match = None if forged else settle_unit(match, campaign, decision)
     if match:
-        decision.reasons.insert(first_reason, match.reason)
+        decision.add(match.reason, at=first_reason)
         decision.unit, decision.candidates = match.unit, match.candidates
     read_again_as_unit(campaign, decision, extract)
     decide_category(message, campaign, decision, words)
@@ -181,9 +224,11 @@ def is_own_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) 
     """Mail from the bot's own addresses, or carrying the X-Intake-Bot header that the bot sets
     on everything it sends, is never answered: answering ourselves is the shortest mail loop."""
     if message.header("X-Intake-Bot"):
-        decision.reasons.append("sent by this bot (X-Intake-Bot header)")
+        decision.add(Reason("sent by this bot (X-Intake-Bot header)",
+                            "thư do chính hệ thống gửi (có trường X-Intake-Bot)"))
     elif message.from_address and message.from_address in campaign.own_addresses:
-        decision.reasons.append(f"sent from the bot's own address {message.from_address}")
+        decision.add(Reason(f"sent from the bot's own address {message.from_address}",
+                            f"thư gửi từ địa chỉ của chính hệ thống ({message.from_address})"))
     else:
         return False
     decision.category, decision.action = "other", "ignore"
@@ -204,63 +249,68 @@ def is_bounce(message: ParsedMessage, campaign: Campaign, decision: Decision) ->
     null Return-Path (<>) also marks one, unless the message shows auto-reply signs: RFC 3834
     asks auto-responders to send with a null sender too. The failed recipients are collected so
     the secretary learns which unit address does not work; nothing is answered."""
-    evidence = []
+    evidence: list[Reason] = []
     if _report_type(message) == "delivery-status":
-        evidence.append("a delivery status notification (multipart/report)")
+        evidence.append(Reason("a delivery status notification (multipart/report)",
+                               "thông báo tình trạng chuyển thư (multipart/report)"))
     if message.header("X-Failed-Recipients"):
-        evidence.append("X-Failed-Recipients header")
+        evidence.append(Reason("X-Failed-Recipients header", "có trường X-Failed-Recipients"))
     local = message.from_address.split("@", 1)[0]
     if local in _DAEMONS:
-        evidence.append(f"sent by {message.from_address}")
+        evidence.append(Reason(f"sent by {message.from_address}", f"gửi từ {message.from_address}"))
     strong, weak = auto_reply_evidence(message)
     if not evidence and message.header("Return-Path").strip() == "<>" and not (strong or weak):
-        evidence.append("null Return-Path (<>)")
+        evidence.append(Reason("null Return-Path (<>)", "địa chỉ trả về để trống (Return-Path: <>)"))
     if not evidence:
         return False
     decision.category = "bounce"
-    decision.reasons.append("bounce: " + "; ".join(evidence))
+    decision.add(Reason("bounce: " + "; ".join(e.en for e in evidence),
+                        "thư báo không chuyển được: " + "; ".join(e.vi for e in evidence)))
     decision.bounced_addresses = bounced_addresses(message, campaign)
     units = {a: campaign.unit_by_address(a) for a in decision.bounced_addresses}
     for address, unit in units.items():
-        decision.reasons.append(f"delivery to {address} failed"
-                                + (f" (registered for {unit.id})" if unit else ""))
+        decision.add(Reason(f"delivery to {address} failed" + (f" (registered for {unit.id})" if unit else ""),
+                            f"không chuyển được thư tới {address}"
+                            + (f" (địa chỉ đã đăng ký của {unit.short_name})" if unit else "")))
     if any(units.values()):
         decision.action = "notify_secretary"
     else:
         decision.action = "ignore"
         if not units:
-            decision.reasons.append("the failed recipient could not be told")
+            decision.add(Reason("the failed recipient could not be told",
+                                "không xác định được địa chỉ nhận bị lỗi"))
     return True
 
 
-def auto_reply_evidence(message: ParsedMessage) -> tuple[list[str], list[str]]:
+def auto_reply_evidence(message: ParsedMessage) -> tuple[list[Reason], list[Reason]]:
     """(strong, weak) signs of an automatic reply. Strong: Auto-Submitted other than "no"
     (RFC 3834), X-Autoreply, X-Autorespond, Precedence/X-Precedence auto_reply, a read-receipt
     report (RFC 8098), an auto-reply phrase opening the subject. Weak: X-Auto-Response-Suppress
     (Outlook sets it on auto-replies but also on ordinary mail), an auto-reply phrase elsewhere
     in the subject."""
-    strong, weak = [], []
+    strong: list[Reason] = []
+    weak: list[Reason] = []
     submitted = message.header("Auto-Submitted").split(";", 1)[0].strip().lower()
     if submitted and submitted != _AUTO_SUBMITTED_NO:
-        strong.append(f"Auto-Submitted: {submitted}")
+        strong.append(Reason(f"Auto-Submitted: {submitted}", f"trường Auto-Submitted: {submitted}"))
     for name in ("X-Autoreply", "X-Autorespond"):
         if message.header(name).strip().lower() not in ("", "no"):
-            strong.append(f"{name} header")
+            strong.append(Reason(f"{name} header", f"có trường {name}"))
     for name in ("Precedence", "X-Precedence"):
         if message.header(name).strip().lower() == "auto_reply":
-            strong.append(f"{name}: auto_reply")
+            strong.append(Reason(f"{name}: auto_reply", f"trường {name}: auto_reply"))
     if _report_type(message) == "disposition-notification":
-        strong.append("a read receipt (disposition notification)")
-    suppress = message.header("X-Auto-Response-Suppress").lower()
-    if any(value in suppress for value in _SUPPRESS_VALUES):
-        weak.append(f"X-Auto-Response-Suppress: {message.header('X-Auto-Response-Suppress')}")
+        strong.append(Reason("a read receipt (disposition notification)", "thư báo đã đọc"))
+    suppress = message.header("X-Auto-Response-Suppress")
+    if any(value in suppress.lower() for value in _SUPPRESS_VALUES):
+        weak.append(Reason(f"X-Auto-Response-Suppress: {suppress}", f"trường X-Auto-Response-Suppress: {suppress}"))
     subject = fold(message.subject)
     for phrase in AUTO_REPLY_SUBJECTS:
         if subject.startswith(phrase):
-            strong.append(f"subject starts with {phrase!r}")
+            strong.append(Reason(f"subject starts with {phrase!r}", f"tiêu đề thư bắt đầu bằng {_quoted(phrase)}"))
             break
         if f" {phrase} " in f" {subject} ":
-            weak.append(f"subject contains {phrase!r}")
+            weak.append(Reason(f"subject contains {phrase!r}", f"tiêu đề thư có cụm từ {_quoted(phrase)}"))
             break
     return strong, weak
 
@@ -272,18 +322,20 @@ def is_auto_reply(message: ParsedMessage, campaign: Campaign, decision: Decision
     strong, weak = auto_reply_evidence(message)
     if not strong and len(weak) < 2:
         return False
-    if strong == ["Auto-Submitted: auto-generated"] and not weak and any(
+    if [s.en for s in strong] == ["Auto-Submitted: auto-generated"] and not weak and any(
             a.kind in DOCUMENT_FORMATS for a in message.attachments):
         decision.may_reply = False
-        decision.reasons.append("auto-generated mail (RFC 3834) that carries documents: "
-                                "read, never answered")
+        decision.add(Reason("auto-generated mail (RFC 3834) that carries documents: read, never answered",
+                            "thư do hệ thống tự động gửi, có kèm văn bản: đã đọc, không trả lời"))
         return False
     decision.category, decision.action = "auto_reply", "ignore"
-    decision.reasons.append("automatic reply: " + "; ".join(strong + weak))
+    decision.add(Reason("automatic reply: " + "; ".join(e.en for e in strong + weak),
+                        "thư trả lời tự động: " + "; ".join(e.vi for e in strong + weak)))
     unit = campaign.unit_by_address(message.from_address) if message.from_address else None
     if unit:
         decision.unit = unit.id
-        decision.reasons.append(f"sender address registered for {unit.id}")
+        decision.add(Reason(f"sender address registered for {unit.id}",
+                            f"địa chỉ gửi đã đăng ký cho {unit.short_name}"))
     return True
 
 
@@ -293,9 +345,11 @@ def is_list_mail(message: ParsedMessage, campaign: Campaign, decision: Decision)
     list_headers = sorted({name for name in message.headers if name.lower().startswith("list-")})
     precedence = message.header("Precedence").strip().lower()
     if list_headers:
-        decision.reasons.append(f"mailing list or newsletter ({', '.join(list_headers)})")
+        listed = ", ".join(list_headers)
+        decision.add(Reason(f"mailing list or newsletter ({listed})",
+                            f"thư gửi theo danh sách thư hoặc bản tin ({listed})"))
     elif precedence in ("bulk", "junk", "list"):
-        decision.reasons.append(f"Precedence: {precedence}")
+        decision.add(Reason(f"Precedence: {precedence}", f"thư gửi hàng loạt (Precedence: {precedence})"))
     else:
         return False
     decision.category, decision.action = "other", "ignore"
@@ -381,7 +435,7 @@ def _aligned(domain: str, other: str) -> bool:
     return bool(other) and (domain == other or domain.endswith("." + other) or other.endswith("." + domain))
 
 
-def authentication_failure(message: ParsedMessage, campaign: Campaign) -> str | None:
+def authentication_failure(message: ParsedMessage, campaign: Campaign) -> Reason | None:
     """Why the sender address is likely forged, from our receiving server's checks, or None.
 
     It fails when the server's DMARC result for the From domain is "fail"; when the server gave
@@ -397,14 +451,18 @@ def authentication_failure(message: ParsedMessage, campaign: Campaign) -> str | 
              and r.properties.get("header.from", domain) == domain]
     if dmarc:
         if any(r.result == "fail" for r in dmarc):
-            return f"DMARC failed for {domain}: the sender address may be forged"
+            return Reason(f"DMARC failed for {domain}: the sender address may be forged",
+                          f"kiểm tra DMARC của {domain} không đạt: địa chỉ gửi có thể bị giả mạo")
         return None
     spf_failed = any(r.method == "spf" and r.result == "fail" for r in results)
     dkim_passed = any(r.method == "dkim" and r.result == "pass"
                       and _aligned(domain, r.properties.get("header.d") or r.properties.get("header.i", ""))
                       for r in results)
     if spf_failed and not dkim_passed:
-        return f"DMARC failed for {domain} (SPF failed, no DKIM signature of {domain}): the sender address may be forged"
+        return Reason(f"DMARC failed for {domain} (SPF failed, no DKIM signature of {domain}): "
+                      "the sender address may be forged",
+                      f"kiểm tra DMARC của {domain} không đạt (SPF không đạt, không có chữ ký DKIM của "
+                      f"{domain}): địa chỉ gửi có thể bị giả mạo")
     return None
 
 
@@ -421,7 +479,8 @@ def is_forged_unit_address(message: ParsedMessage, campaign: Campaign, decision:
         return False
     decision.may_reply = False
     decision.candidates = [claimed.unit]
-    decision.reasons.append(f"{failure} ({claimed.reason}, not trusted)")
+    decision.add(Reason(f"{failure.en} ({claimed.reason.en}, not trusted)",
+                        f"{failure.vi} ({claimed.reason.vi}, nhưng không được tin cậy)"))
     return True
 
 
@@ -558,7 +617,7 @@ class Match:
 
     unit: str | None
     candidates: list[str]
-    reason: str
+    reason: Reason
     by: str
     formal: bool = False
 
@@ -566,13 +625,15 @@ class Match:
 def unit_from_sender(message: ParsedMessage, campaign: Campaign) -> Match | None:
     """Step 1: a registered address in From, else in Reply-To or Sender, names the unit. It
     outranks any name in the text (a unit's office forwarding its own report is that unit)."""
-    for label, addresses in (("sender address", [message.from_address]),
-                             ("Reply-To address", message.reply_to),
-                             ("Sender address", [message.sender])):
+    for label, label_vi, addresses in (("sender address", "địa chỉ", [message.from_address]),
+                                       ("Reply-To address", "địa chỉ trả lời (Reply-To)", message.reply_to),
+                                       ("Sender address", "địa chỉ gửi thay (Sender)", [message.sender])):
         for address in addresses:
             unit = campaign.unit_by_address(address) if address else None
             if unit:
-                return Match(unit.id, [], f"{label} {address} registered for {unit.id}", "address")
+                return Match(unit.id, [], Reason(f"{label} {address} registered for {unit.id}",
+                                                 f"{label_vi} {address} đã đăng ký cho {unit.short_name}"),
+                             "address")
     return None
 
 
@@ -580,23 +641,34 @@ def unit_named(message: ParsedMessage, campaign: Campaign, words: str) -> Match 
     """Step 2: unit names and aliases (without diacritics or case) in the subject and the
     attachments' file names, else in the sender's own words. One unit named is the unit; two at
     once is ambiguous and never guessed: the candidates go to the secretary."""
-    labels = [("the subject", message.subject)]
-    labels += [(f"file name {a.filename!r}", a.filename) for a in message.attachments]
-    for texts in (labels, [("the message text", words)]):
-        named: dict[str, str] = {}
+    labels = [(Reason("the subject", "tiêu đề thư"), message.subject)]
+    labels += [(Reason(f"file name {a.filename!r}", f"tên tệp {_quoted(a.filename)}"), a.filename)
+               for a in message.attachments]
+    for texts in (labels, [(Reason("the message text", "nội dung thư"), words)]):
+        named: dict[str, Reason] = {}
         for where, text in texts:
             for unit_id, phrase in units_named_in(text, campaign).items():
-                named.setdefault(unit_id, f"{phrase!r} in {where}")
+                named.setdefault(unit_id, Reason(f"{phrase!r} in {where.en}", f"{_quoted(phrase)} trong {where.vi}"))
         if len(named) == 1:
             (unit_id, found), = named.items()
-            return Match(unit_id, [], f"{unit_id} named: {found}", "names")
+            return Match(unit_id, [], Reason(f"{unit_id} named: {found.en}",
+                                             f"{_short(campaign, unit_id)} được nêu tên ({found.vi})"), "names")
         if len(named) > 1:
-            listed = ", ".join(f"{u} ({found})" for u, found in sorted(named.items()))
-            return Match(None, sorted(named), f"several units named: {listed}", "names")
+            found_in = sorted(named.items())
+            return Match(None, sorted(named), Reason(
+                "several units named: " + ", ".join(f"{u} ({found.en})" for u, found in found_in),
+                "thư nêu tên nhiều đơn vị: " + ", ".join(f"{_short(campaign, u)} ({found.vi})"
+                                                         for u, found in found_in)), "names")
     return None
 
 
-def unit_from_documents(decision: Decision) -> Match | None:
+def _short(campaign: Campaign, unit_id: str) -> str:
+    """The unit's short name, as the secretary knows it ("UBND thị xã Mỹ Hào", not its id)."""
+    unit = campaign.units.get(unit_id)
+    return unit.short_name if unit else unit_id
+
+
+def unit_from_documents(campaign: Campaign, decision: Decision) -> Match | None:
     """Step 3: the unit the reader told from each document itself (its header, title, text)."""
     found: dict[str, tuple[str, bool]] = {}
     for attachment, extraction in decision.documents:
@@ -606,30 +678,40 @@ def unit_from_documents(decision: Decision) -> Match | None:
             found[extraction.unit] = (filename, formal and header)
     if len(found) == 1:
         (unit_id, (filename, formal)), = found.items()
-        how = "is issued by" if formal else "names"
-        return Match(unit_id, [], f"document {filename!r} {how} {unit_id}", "documents", formal)
+        short = _short(campaign, unit_id)
+        if formal:
+            reason = Reason(f"document {filename!r} is issued by {unit_id}",
+                            f"văn bản {_quoted(filename)} do {short} ban hành")
+        else:
+            reason = Reason(f"document {filename!r} names {unit_id}", f"văn bản {_quoted(filename)} nêu tên {short}")
+        return Match(unit_id, [], reason, "documents", formal)
     if len(found) > 1:
-        listed = ", ".join(f"{u} ({f!r})" for u, (f, _) in sorted(found.items()))
-        return Match(None, sorted(found), f"documents come from several units: {listed}", "documents")
+        found_in = sorted(found.items())
+        return Match(None, sorted(found), Reason(
+            "documents come from several units: " + ", ".join(f"{u} ({f!r})" for u, (f, _) in found_in),
+            "các văn bản thuộc nhiều đơn vị: " + ", ".join(f"{_short(campaign, u)} ({_quoted(f)})"
+                                                         for u, (f, _) in found_in)), "documents")
     return None
 
 
-def settle_unit(match: Match | None, decision: Decision) -> Match | None:
+def settle_unit(match: Match | None, campaign: Campaign, decision: Decision) -> Match | None:
     """Combine the steps. A registered address stands whatever the documents say. Names in the
     text stand unless the documents' own header names another issuing unit: the header is the
     formal statement of who issued the report, a name in a file name may be an industrial zone
     ("KCN Yên Mỹ" in a report of the zones board). Several names are settled by the documents
     when these name one unit. With no address and no name, the documents tell."""
-    documents = unit_from_documents(decision)
+    documents = unit_from_documents(campaign, decision)
     if match is None:
         return documents
     if documents is None or documents.unit is None or documents.unit == match.unit:
         return match
     if match.by == "names" and match.unit is None and documents.unit in match.candidates:
-        return Match(documents.unit, [], f"{match.reason}; {documents.reason}", "documents")
+        return Match(documents.unit, [], match.reason + documents.reason, "documents")
     if match.by == "names" and documents.formal:
-        return Match(documents.unit, [], f"{documents.reason}, which outranks {match.reason}", "documents", True)
-    decision.reasons.append(f"note: {documents.reason}")
+        outranks = Reason(f"{documents.reason.en}, which outranks {match.reason.en}",
+                          f"{documents.reason.vi}; căn cứ này được ưu tiên hơn việc {match.reason.vi}")
+        return Match(documents.unit, [], outranks, "documents", True)
+    decision.add(Reason(f"note: {documents.reason.en}", f"lưu ý: {documents.reason.vi}"))
     return match
 
 
@@ -676,7 +758,8 @@ def read_attachments(message: ParsedMessage, campaign: Campaign, decision: Decis
             continue
         digest = hashlib.sha256(attachment.data).hexdigest()
         if attachment.data and digest in seen:
-            decision.reasons.append(f"{attachment.filename!r} attached twice: read once")
+            decision.add(Reason(f"{attachment.filename!r} attached twice: read once",
+                                f"tệp {_quoted(attachment.filename)} được đính kèm hai lần: chỉ đọc một lần"))
             continue
         seen.add(digest)
         if attachment.problem:
@@ -695,14 +778,17 @@ def read_attachments(message: ParsedMessage, campaign: Campaign, decision: Decis
                 reason = "Outlook TNEF container (winmail.dat) is not supported"
             refused = _refused(attachment, reason, reason_vi)
         decision.unreadable.append((attachment, refused))
-        where = f" (in {attachment.origin})" if attachment.origin else ""
-        decision.reasons.append(f"{attachment.filename!r}{where}: {refused.error}")
+        where = _where(attachment)
+        decision.add(Reason(f"{attachment.filename!r}{where.en}: {refused.error}",
+                            f"{_quoted(attachment.filename)}{where.vi}: {refused.error_vi or _READER_FAILED_VI}"))
     for attachment, extraction in decision.documents:
-        where = f" (in {attachment.origin})" if attachment.origin else ""
-        scanned = ", scanned" if extraction.scanned else ""
-        decision.reasons.append(f"read {attachment.filename!r}{where} ({extraction.format}{scanned})")
+        where = _where(attachment)
+        scanned = Reason(", scanned", ", bản scan") if extraction.scanned else Reason("", "")
+        decision.add(Reason(f"read {attachment.filename!r}{where.en} ({extraction.format}{scanned.en})",
+                            f"đã đọc tệp {_quoted(attachment.filename)}{where.vi} ({extraction.format}{scanned.vi})"))
     if images and not decision.documents and not decision.unreadable:
-        decision.reasons.append(f"{images} image(s) only, not counted as a report")
+        decision.add(Reason(f"{images} image(s) only, not counted as a report",
+                            f"chỉ có {images} tệp ảnh, không được tính là báo cáo"))
 
 
 def read_again_as_unit(campaign: Campaign, decision: Decision, extract: Extract) -> None:
@@ -754,25 +840,29 @@ def decide_category(message: ParsedMessage, campaign: Campaign, decision: Decisi
         else:
             decision.category, decision.action = "unmatched", "review"
             if not decision.candidates:
-                decision.reasons.append("the unit cannot be told from the address, the names or the documents")
+                decision.add(Reason("the unit cannot be told from the address, the names or the documents",
+                                    "không xác định được đơn vị gửi từ địa chỉ, tên gọi hay văn bản đính kèm"))
         return
     shared = links(message, campaign)
     relevant = known or about_reports(message, words)
     if not relevant:
         decision.category, decision.action = "other", "ignore"
-        decision.reasons.append("not from a unit and not about a report")
+        decision.add(Reason("not from a unit and not about a report",
+                            "thư không phải của đơn vị báo cáo và không liên quan đến báo cáo"))
         return
     if decision.unreadable:
         decision.category, decision.action = "unsupported", "ask_for_resend"
-        decision.reasons.append("no attachment can be read: the sender is asked to resend it as .docx or .pdf")
+        decision.add(Reason("no attachment can be read: the sender is asked to resend it as .docx or .pdf",
+                            "không đọc được tệp đính kèm nào: hệ thống đề nghị người gửi gửi lại tệp .docx hoặc .pdf"))
     elif shared:
         decision.category, decision.action = "link_only", "review"
-        decision.reasons.append("the report is only a link: " + ", ".join(shared[:3]))
+        decision.add(Reason("the report is only a link: " + ", ".join(shared[:3]),
+                            "báo cáo chỉ gửi dưới dạng đường liên kết: " + ", ".join(shared[:3])))
     else:
         decision.category, decision.action = "no_attachment", "review"
-        decision.reasons.append("no document attached")
+        decision.add(Reason("no document attached", "thư không có tệp đính kèm"))
     if not known and not decision.candidates:
-        decision.reasons.append("the unit cannot be told")
+        decision.add(Reason("the unit cannot be told", "không xác định được đơn vị gửi"))
     if decision.action in REPLY_ACTIONS and not decision.may_reply:
         decision.action = "review"
 
@@ -785,16 +875,18 @@ def report_action(campaign: Campaign, decision: Decision) -> None:
     extractions = [extraction for _, extraction in decision.documents]
     if all(e.scanned for e in extractions):
         decision.action = "ask_for_docx"
-        decision.reasons.append("only scanned copies: the Word file is asked for")
+        decision.add(Reason("only scanned copies: the Word file is asked for",
+                            "chỉ có bản scan: hệ thống đề nghị đơn vị gửi tệp Word"))
     else:
         decision.missing = missing_items(campaign, decision.unit, extractions)
         if decision.missing:
             decision.action = "ask_for_missing"
-            decision.reasons.append("missing outline items: " + ", ".join(decision.missing))
+            listed = ", ".join(decision.missing)
+            decision.add(Reason(f"missing outline items: {listed}", f"còn thiếu các mục của đề cương: {listed}"))
         else:
             decision.action = "acknowledge"
             outline = campaign.outline_of(decision.unit)
-            decision.reasons.append("every outline item is present" if outline
-                                    else "no outline applies to this unit")
+            decision.add(Reason("every outline item is present", "đủ các mục của đề cương") if outline
+                         else Reason("no outline applies to this unit", "không có đề cương áp dụng cho đơn vị này"))
     if not decision.may_reply:
         decision.action = "review"

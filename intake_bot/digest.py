@@ -160,6 +160,7 @@ def sample_digest(campaign: Campaign) -> Digest:
                                subject="V/v gửi báo cáo giám sát", received_at=earlier, category=category,
                                action="review" if unit is None else "acknowledge",
                                unit=unit.id if unit else None, reasons=["sample"],
+                               decision={"reasons_vi": ["Mẫu: không xác định được đơn vị gửi"]},
                                review_state=None if unit else "open"),
                     [NewDocument(sha256=raw, filename=extraction["file"], unit=unit.id if unit else None,
                                  version=1 if unit else None, duplicate_of=None, extraction=extraction,
@@ -234,6 +235,8 @@ def _unit_line(campaign: Campaign, p: UnitProgress) -> dict:
 
 
 def _arrivals(store, since: dt.datetime, names: dict, tz) -> list[dict]:
+    """Mail received since `since`, each file with its version, or why it cannot be read in the
+    words the sender was given (the extraction's `error_vi`)."""
     documents: dict[int, list] = {}
     for doc in store.documents():
         documents.setdefault(doc.message_row_id, []).append(doc)
@@ -242,17 +245,27 @@ def _arrivals(store, since: dt.datetime, names: dict, tz) -> list[dict]:
         "unit": names.get(m.unit, m.unit) if m.unit else None,
         "category": m.category, "category_label": CATEGORY_LABELS.get(m.category, m.category),
         "files": [{"filename": d.filename, "version": d.version,
-                   "duplicate": d.duplicate_of is not None, "error": d.error}
+                   "duplicate": d.duplicate_of is not None, "problem": _problem_vi(d)}
                   for d in documents.get(m.id, [])],
     } for m in sorted(store.messages(), key=lambda m: m.received_at) if m.received_at >= since]
 
 
+def _problem_vi(document) -> str | None:
+    """Why a stored file cannot be read, in Vietnamese; the English error only for a file
+    recorded without the Vietnamese."""
+    if document.error is None:
+        return None
+    return (document.extraction or {}).get("error_vi") or document.error
+
+
 def _review(campaign: Campaign, store, progress: list[UnitProgress], names: dict, tz) -> list[dict]:
     """What needs the secretary: messages held for review, scanned-only units, bounced
-    addresses, and mail the outbox could not deliver."""
+    addresses, and mail the outbox could not deliver. A message's reasons are the Vietnamese
+    ones classify and the pass gave; only a message recorded before these were kept shows the
+    English."""
     items = [{"what": CATEGORY_LABELS.get(r.category, r.category),
               "who": names.get(r.unit, r.unit) if r.unit else r.sender,
-              "when": r.received_at.astimezone(tz), "subject": r.subject, "reasons": r.reasons}
+              "when": r.received_at.astimezone(tz), "subject": r.subject, "reasons": r.reasons_vi or r.reasons}
              for r in store.review_queue()]
     for p in progress:
         if p.status == SCANNED_ONLY:
@@ -267,7 +280,8 @@ def _review(campaign: Campaign, store, progress: list[UnitProgress], names: dict
         items.append({"what": UNDELIVERED_LABELS[row.state],
                       "who": ", ".join(row.to), "when": row.created_at.astimezone(tz),
                       "subject": row.subject,
-                      "reasons": [UNDELIVERED_ADVICE[row.state], *([row.last_error] if row.last_error else [])]})
+                      "reasons": [UNDELIVERED_ADVICE[row.state],
+                                  *([f"máy chủ thư báo: {row.last_error}"] if row.last_error else [])]})
     return items
 
 

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .classify import REPLY_ACTIONS, Decision, authentication_failure, classify
+from .classify import REPLY_ACTIONS, Decision, Reason, authentication_failure, classify
 from .compose import ReceivedFile, acknowledgement
 from .config import Campaign
 from .health import MailboxHealth
@@ -121,7 +121,7 @@ def take(p: Pass, item: SourceMessage) -> None:
     documents, files = number_documents(p, decision)
     reply, refusal = decide_reply(p, message, decision, files, item.key)
     if refusal:
-        decision.reasons.append(f"no reply: {refusal.reason}")
+        decision.add(Reason(f"no reply: {refusal.reason}", f"không gửi thư trả lời: {refusal.reason_vi}"))
     log.info("%s: recording", item.key)
     p.store.record(incoming(p, item, raw_sha256, message, decision, error), documents,
                    [reply] if reply else [], events_for(p, item, message, decision, error, refusal), p.now)
@@ -146,7 +146,7 @@ def mark(p: Pass, key: str) -> None:
 # ------------------------------------------------------------------ 2. understand
 
 
-def parse(p: Pass, item: SourceMessage) -> tuple[ParsedMessage, str | None]:
+def parse(p: Pass, item: SourceMessage) -> tuple[ParsedMessage, Reason | None]:
     """The parsed message, never an exception: a parser failure gives an empty message and the
     reason. A message the source did not download whole (over the size limit) says so, and one
     that carries a document gets a placeholder file, so that the sender is told to send it
@@ -155,7 +155,9 @@ def parse(p: Pass, item: SourceMessage) -> tuple[ParsedMessage, str | None]:
         message = parse_message(item.raw, p.campaign.limits)
     except Exception as exc:
         log.exception("cannot parse %s", item.key)
-        return _empty_message(), f"the message could not be parsed: {type(exc).__name__}: {exc}"
+        return _empty_message(), Reason(f"the message could not be parsed: {type(exc).__name__}: {exc}",
+                                        "hệ thống không đọc được cấu trúc thư; đề nghị đồng chí xem thư "
+                                        "gốc trong hộp thư")
     if item.truncated_reason:
         limit = p.campaign.limits.max_message_mb
         message.problems.append(f"over the {limit:g} MB limit: only the headers were downloaded")
@@ -167,17 +169,20 @@ def parse(p: Pass, item: SourceMessage) -> tuple[ParsedMessage, str | None]:
     return message, None
 
 
-def understand(p: Pass, message: ParsedMessage, error: str | None) -> tuple[Decision, str | None]:
+def understand(p: Pass, message: ParsedMessage, error: Reason | None) -> tuple[Decision, Reason | None]:
     """classify's decision; a failure gives a decision for the secretary's review, with why."""
     if error is None:
         try:
             return classify(message, p.campaign, extract=p.extract), None
         except Exception as exc:
             log.exception("cannot classify %s", message.message_id)
-            error = f"the message could not be classified: {type(exc).__name__}: {exc}"
+            error = Reason(f"the message could not be classified: {type(exc).__name__}: {exc}",
+                           "hệ thống gặp lỗi khi phân loại thư; đề nghị đồng chí xem thư gốc trong hộp thư")
     # The sender's address is not checked here (DMARC): the message only goes to review.
     unit = p.campaign.unit_by_address(message.from_address) if message.from_address else None
-    return Decision("unsupported", unit.id if unit else None, "review", [error]), error
+    decision = Decision("unsupported", unit.id if unit else None, "review")
+    decision.add(error)
+    return decision, error
 
 
 def _empty_message() -> ParsedMessage:
@@ -214,44 +219,44 @@ _ROBOT = re.compile(r"^(mailer-?daemon|postmaster|no-?reply|do-?not-?reply|bounc
                     r"([+._-].*)?$|^owner-|-(request|bounces?|owner)$", re.I)
 
 
-def not_automatic(p: Pass, message: ParsedMessage) -> str | None:
+def not_automatic(p: Pass, message: ParsedMessage) -> Reason | None:
     """RFC 3834: no reply to mail that is itself automatic (Auto-Submitted other than "no"),
     to our own mail (X-Intake-Bot), or to mail with a null return path (bounces use it)."""
     submitted = message.header("Auto-Submitted").split(";")[0].strip().lower()
     if submitted not in ("", "no"):
-        return f"Auto-Submitted: {submitted}"
+        return Reason(f"Auto-Submitted: {submitted}", f"thư gửi tự động (Auto-Submitted: {submitted})")
     if message.header("X-Intake-Bot"):
-        return "the mail was sent by this bot"
+        return Reason("the mail was sent by this bot", "thư do chính hệ thống gửi")
     if message.header("Return-Path").strip() == "<>":
-        return "null Return-Path"
+        return Reason("null Return-Path", "địa chỉ trả về để trống (Return-Path: <>)")
     return None
 
 
-def not_list_or_bulk(p: Pass, message: ParsedMessage) -> str | None:
+def not_list_or_bulk(p: Pass, message: ParsedMessage) -> Reason | None:
     """No reply to lists (List-Id, List-Post) or to Precedence: bulk, junk or list (Mailman's
     rule): those go to many people, and an answer would go to the list or nowhere."""
     if message.header("List-Id") or message.header("List-Post"):
-        return "mailing-list mail"
+        return Reason("mailing-list mail", "thư gửi theo danh sách thư")
     precedence = message.header("Precedence").strip().lower()
     if precedence in ("bulk", "junk", "list"):
-        return f"Precedence: {precedence}"
+        return Reason(f"Precedence: {precedence}", f"thư gửi hàng loạt (Precedence: {precedence})")
     return None
 
 
-def not_a_robot_address(p: Pass, message: ParsedMessage) -> str | None:
+def not_a_robot_address(p: Pass, message: ParsedMessage) -> Reason | None:
     """No reply to no address, to our own addresses, or to robots (mailer-daemon, postmaster,
     no-reply, list owners): nobody reads them, and some answer back."""
     address = message.from_address.strip().lower()
     if not address:
-        return "no sender address"
+        return Reason("no sender address", "thư không có địa chỉ gửi")
     if address in p.campaign.own_addresses:
-        return f"{address} is the bot's own address"
+        return Reason(f"{address} is the bot's own address", f"{address} là địa chỉ của chính hệ thống")
     if _ROBOT.search(address.partition("@")[0]):
-        return f"{address} is a robot's address"
+        return Reason(f"{address} is a robot's address", f"{address} là địa chỉ gửi thư tự động")
     return None
 
 
-def authentication_passed(p: Pass, message: ParsedMessage) -> str | None:
+def authentication_passed(p: Pass, message: ParsedMessage) -> Reason | None:
     """No reply to mail whose sender failed our receiving server's authentication (DMARC, or
     SPF without a DKIM signature of the domain; classify.authentication_failure, the same test
     that keeps a forged unit address out of the unit's reports): its From is likely forged, and
@@ -260,14 +265,16 @@ def authentication_passed(p: Pass, message: ParsedMessage) -> str | None:
     return authentication_failure(message, p.campaign)
 
 
-def under_rate_limit(p: Pass, message: ParsedMessage) -> str | None:
+def under_rate_limit(p: Pass, message: ParsedMessage) -> Reason | None:
     """At most ack_max_per_sender_per_day replies to one address per day (the campaign's day):
     a loop with a robot we did not recognise ends there."""
     local = p.now.astimezone(p.campaign.tz)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     sent = p.store.acks_sent_to(message.from_address, midnight)
     if sent >= p.campaign.ack_max_per_sender_per_day:
-        return f"already {sent} replies to {message.from_address} today (limit)"
+        return Reason(f"already {sent} replies to {message.from_address} today (limit)",
+                      f"hôm nay đã gửi {sent} thư trả lời tới {message.from_address}, "
+                      "bằng giới hạn mỗi ngày")
     return None
 
 
@@ -278,8 +285,12 @@ REPORTED_REFUSALS = {authentication_passed, under_rate_limit}
 
 @dataclass
 class Refusal:
+    """Why no reply goes: `reason` in English for the operator and the events, `reason_vi` for
+    the secretary."""
+
     rule: Callable
     reason: str
+    reason_vi: str
 
 
 def reply_refusal(p: Pass, message: ParsedMessage) -> Refusal | None:
@@ -288,7 +299,7 @@ def reply_refusal(p: Pass, message: ParsedMessage) -> Refusal | None:
     for rule in REPLY_RULES:
         reason = rule(p, message)
         if reason:
-            return Refusal(rule, reason)
+            return Refusal(rule, reason.en, reason.vi)
     return None
 
 
@@ -306,7 +317,9 @@ def decide_reply(p: Pass, message: ParsedMessage, decision: Decision, files: lis
     except Exception as exc:  # a broken template must not keep the message from being recorded
         log.exception("cannot compose the reply to %s", message.message_id)
         return None, Refusal(decide_reply, f"the reply could not be written ({type(exc).__name__}: {exc}); "
-                             "run `intake-bot check`")
+                             "run `intake-bot check`",
+                             "không soạn được thư trả lời do lỗi mẫu thư; đề nghị cán bộ kỹ thuật kiểm tra "
+                             "(lệnh intake-bot check)")
     if draft is None:
         return None, None
     return p.outbox.prepare(reply_key(message.message_id, source_key), draft), None
@@ -327,14 +340,17 @@ def reply_key(message_id: str | None, source_key: str) -> str:
 # ------------------------------------------------------------------ 5. what is recorded
 
 
-def review_state(decision: Decision, error: str | None) -> str | None:
+def review_state(decision: Decision, error: Reason | None) -> str | None:
     """Open for the secretary when classify asks for her review or to tell her something (a unit
     address bounced), or when the message could not be handled."""
     return "open" if error or decision.action in ("review", "notify_secretary") else None
 
 
 def incoming(p: Pass, item: SourceMessage, raw_sha256: str, message: ParsedMessage, decision: Decision,
-             error: str | None) -> NewMessage:
+             error: Reason | None) -> NewMessage:
+    """The message row: the reasons in English in their column (for `status` and the operator),
+    the whole decision as JSON, with the reasons in Vietnamese (`reasons_vi`) that the digest
+    shows; a message that could not be handled keeps only its error and the reasons."""
     sent = _aware(message.date)
     return NewMessage(
         source_key=item.key, raw_sha256=raw_sha256, message_id=message.message_id,
@@ -342,12 +358,13 @@ def incoming(p: Pass, item: SourceMessage, raw_sha256: str, message: ParsedMessa
         sent_date=sent, received_at=_aware(item.internal_date) or sent or p.now,
         category=decision.category, unit=decision.unit, action=decision.action,
         reasons=list(decision.reasons), problems=list(message.problems),
-        decision=decision.to_json(message) if error is None else {"error": error},
+        decision=(decision.to_json(message) if error is None
+                  else {"error": error.en, "reasons_vi": list(decision.reasons_vi)}),
         review_state=review_state(decision, error))
 
 
 def events_for(p: Pass, item: SourceMessage, message: ParsedMessage, decision: Decision,
-               error: str | None, refusal: Refusal | None) -> list[NewEvent]:
+               error: Reason | None, refusal: Refusal | None) -> list[NewEvent]:
     """A bounce per unit whose address failed (`addresses`), an error, a size limit hit, a reply
     held back by the rate limit or an authentication failure: what the digest reports."""
     events = []
@@ -359,7 +376,7 @@ def events_for(p: Pass, item: SourceMessage, message: ParsedMessage, decision: D
         events.append(NewEvent("bounce", {"addresses": addresses, "message_id": message.message_id}, unit))
     where = {"source_key": item.key, "message_id": message.message_id}
     if error:
-        events.append(NewEvent("error", {"reason": error, **where}, decision.unit))
+        events.append(NewEvent("error", {"reason": error.en, **where}, decision.unit))
     if item.truncated_reason:
         events.append(NewEvent("limit", {"reason": item.truncated_reason, **where}, decision.unit))
     if refusal and refusal.rule in REPORTED_REFUSALS:

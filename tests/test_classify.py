@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +31,7 @@ VAN_LAM = "ubnd.vanlam@hungyen.gov.vn"
 GMAIL = "nguoigui.baocao@gmail.com"
 CORPUS_EMAILS = Path(__file__).resolve().parent / "fixtures" / "corpus" / "emails"
 HUYEN_KEYS = ["I", "II", "II.1", "II.2", "II.2.1", "II.2.2", "II.3", "III", "IV", "PL"]
+VIETNAMESE_LETTERS = frozenset("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,20 @@ def docx():
 def run(campaign, raw, extract=None):
     message = parse_message(raw, campaign.limits)
     decision = classify(message, campaign, extract) if extract else classify(message, campaign)
+    assert_vietnamese_twins(decision.reasons, decision.reasons_vi, campaign)
     return message, decision
+
+
+def assert_vietnamese_twins(reasons: list[str], reasons_vi: list[str], campaign) -> None:
+    """Every English reason has its Vietnamese one at the same place: a sentence in NFC with
+    Vietnamese letters, naming units by their short names, never by their ids. (Every test
+    here classifies through `run`, so every rule's reasons are checked.)"""
+    assert len(reasons_vi) == len(reasons), (reasons, reasons_vi)
+    for reason in reasons_vi:
+        assert unicodedata.is_normalized("NFC", reason), reason
+        assert VIETNAMESE_LETTERS & set(reason.lower()), reason
+        assert reason[:1] == reason[:1].upper(), reason
+        assert not any(unit_id in reason for unit_id in campaign.units), reason
 
 
 def reader(**answers: Extraction):
@@ -119,6 +134,8 @@ def test_bounce_of_a_unit_address_tells_the_secretary(campaign):
     assert (decision.category, decision.action) == ("bounce", "notify_secretary")
     assert decision.bounced_addresses == [VAN_LAM]
     assert any("registered for ubnd-van-lam" in r for r in decision.reasons)
+    assert (f"Không chuyển được thư tới {VAN_LAM} (địa chỉ đã đăng ký của UBND huyện Văn Lâm)"
+            in decision.reasons_vi)
 
 
 def test_bounce_of_an_unknown_address_is_ignored(campaign):
@@ -183,6 +200,8 @@ def test_two_units_named_at_once_is_unmatched_with_both(campaign, docx):
     assert (decision.category, decision.unit, decision.action) == ("unmatched", None, "review")
     assert decision.candidates == ["ubnd-van-lam", "ubnd-yen-my"]
     assert any("ubnd-van-lam" in r and "ubnd-yen-my" in r for r in decision.reasons)
+    assert any(r.startswith("Thư nêu tên nhiều đơn vị: UBND huyện Văn Lâm (") and "UBND huyện Yên Mỹ (" in r
+               for r in decision.reasons_vi)
 
 
 def test_ambiguous_names_settled_by_the_document(campaign, docx):
@@ -221,6 +240,8 @@ def test_document_header_outranks_a_name_in_a_file_name(campaign, docx):
     decision = run(campaign, raw, reader(BC_huyen_Yen_My_docx=zones_board))[1]
     assert decision.unit == "bql-kcn"
     assert decision.reasons[0].startswith("document 'BC huyen Yen My.docx' is issued by bql-kcn, which outranks")
+    assert decision.reasons_vi[0].startswith("Văn bản “BC huyen Yen My.docx” do Ban Quản lý các KCN tỉnh ban hành; "
+                                             "căn cứ này được ưu tiên hơn việc UBND huyện Yên Mỹ được nêu tên")
 
 
 def test_name_stands_against_a_document_without_a_header(campaign, docx):
@@ -301,7 +322,10 @@ def test_unreadable_attachments_are_unsupported(campaign, file, reason):
     message, decision = run(campaign, simple(sender=VAN_LAM, files=[file]))
     assert (decision.category, decision.action, decision.unit) == ("unsupported", "ask_for_resend", "ubnd-van-lam")
     assert any(reason in r for r in decision.reasons)
-    (_, refused), = decision.unreadable
+    (attached, refused), = decision.unreadable
+    # The secretary reads the file's reason in the words the sender is given.
+    where = f" (trong {attached.origin})" if attached.origin else ""
+    assert decision.reasons_vi[1] == f"“{attached.filename}”{where}: {refused.error_vi}"
     assert refused.error_vi and refused.error.startswith(reason.split(" (")[0][:10])
     assert decision.to_json(message)["unreadable"][0]["reason_vi"] == refused.error_vi
 
@@ -324,6 +348,7 @@ def test_byte_identical_files_are_read_once(campaign, docx):
     files = [attachment(docx, "BC.docx", DOCX_TYPE), attachment(docx, "BC (1).docx", DOCX_TYPE)]
     decision = run(campaign, simple(sender=VAN_LAM, files=files))[1]
     assert len(decision.documents) == 1 and "'BC (1).docx' attached twice: read once" in decision.reasons
+    assert "Tệp “BC (1).docx” được đính kèm hai lần: chỉ đọc một lần" in decision.reasons_vi
 
 
 def test_reader_failure_is_a_reason_not_a_crash(campaign, docx):
@@ -332,6 +357,8 @@ def test_reader_failure_is_a_reason_not_a_crash(campaign, docx):
 
     decision = run(campaign, simple(sender=VAN_LAM, files=[attachment(docx, "BC.docx", DOCX_TYPE)]), broken)[1]
     assert decision.category == "unsupported" and "the reader failed: RuntimeError: boom" in decision.reasons[1]
+    assert decision.reasons_vi[1] == ("“BC.docx”: Tệp đính kèm bị lỗi, không đọc được nội dung; đề nghị quý cơ quan "
+                                      "gửi lại tệp báo cáo.")
 
 
 # ------------------------------------------------------------------ no document
@@ -420,3 +447,46 @@ def test_mutilated_corpus_messages_never_raise(campaign):
         assert decision.category in ("report", "unmatched", "no_attachment", "link_only", "unsupported",
                                      "auto_reply", "bounce", "other")
         json.dumps(decision.to_json(message))
+
+
+# ------------------------------------------------------------------ the reasons in Vietnamese
+
+
+@pytest.mark.parametrize("eml", sorted(CORPUS_EMAILS.glob("*.eml")), ids=lambda p: p.stem)
+def test_every_corpus_reason_has_its_vietnamese_twin(campaign, eml):
+    message, decision = run(campaign, eml.read_bytes())
+    out = decision.to_json(message)
+    assert out["reasons"] == decision.reasons and out["reasons_vi"] == decision.reasons_vi
+
+
+@pytest.mark.parametrize("eml, expected", [
+    ("e07", ["Đã đọc tệp “Bao cao tinh hinh du an.docx” (docx)",
+             "Không xác định được đơn vị gửi từ địa chỉ, tên gọi hay văn bản đính kèm"]),
+    ("e08", ["Địa chỉ ubnd.myhao@hungyen.gov.vn đã đăng ký cho UBND thị xã Mỹ Hào", "Thư không có tệp đính kèm"]),
+    ("e09", ["Địa chỉ vanphong.myhao@hungyen.gov.vn đã đăng ký cho UBND thị xã Mỹ Hào",
+             "Báo cáo chỉ gửi dưới dạng đường liên kết: "
+             "https://drive.google.com/file/d/1Qm71e62056a3c32b54d4d8af08d/view?usp=sharing"]),
+])
+def test_the_secretary_reads_the_review_reasons_in_vietnamese(campaign, eml, expected):
+    assert run(campaign, (CORPUS_EMAILS / f"{eml}.eml").read_bytes())[1].reasons_vi == expected
+
+
+def test_a_forged_unit_address_is_told_in_vietnamese(campaign, docx):
+    raw = simple(sender=VAN_LAM, files=[attachment(docx, "BC.docx", DOCX_TYPE)], headers=[
+        ("Authentication-Results", "mx.google.com; dmarc=fail header.from=hungyen.gov.vn")])
+    decision = run(campaign, raw)[1]
+    assert decision.reasons_vi[0] == ("Kiểm tra DMARC của hungyen.gov.vn không đạt: địa chỉ gửi có thể bị giả mạo "
+                                      f"(địa chỉ {VAN_LAM} đã đăng ký cho UBND huyện Văn Lâm, nhưng không được tin cậy)")
+    assert decision.reasons[0] == ("DMARC failed for hungyen.gov.vn: the sender address may be forged "
+                                   f"(sender address {VAN_LAM} registered for ubnd-van-lam, not trusted)")
+
+
+def test_reasons_of_a_scan_only_report_and_of_missing_items(campaign, docx):
+    scan = Extraction(file="", format="pdf", scanned=True)
+    decision = run(campaign, simple(sender=VAN_LAM, files=[attachment(PDF_BYTES, "scan.pdf", "application/pdf")]),
+                   reader(scan_pdf=scan))[1]
+    assert decision.reasons_vi[1:] == ["Đã đọc tệp “scan.pdf” (pdf, bản scan)",
+                                       "Chỉ có bản scan: hệ thống đề nghị đơn vị gửi tệp Word"]
+    answers = reader(BC_docx=outline(["I", "II", "II.1", "II.2", "II.2.1", "II.2.2", "III"]))
+    decision = run(campaign, simple(sender=VAN_LAM, files=[attachment(docx, "BC.docx", DOCX_TYPE)]), answers)[1]
+    assert decision.reasons_vi[-1] == "Còn thiếu các mục của đề cương: II.3, IV, PL"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import html as htmllib
 import io
 import json
 import shutil
@@ -12,6 +13,7 @@ import unicodedata
 import pytest
 from openpyxl import load_workbook
 
+from intake_bot.cli import main
 from intake_bot.digest import build_digest, digest_day, queue_digest, sample_digest, write_digest
 from intake_bot.outbox import FileTransport, Outbox
 from intake_bot.store import db as dbmodule
@@ -44,7 +46,9 @@ class Mailroom:
 
     def receive(self, when: dt.datetime, sender: str, unit: str | None, extractions: list[dict],
                 category: str = "report", subject: str = "V/v gửi báo cáo giám sát",
-                review: bool = False, reasons: tuple[str, ...] = ()) -> int:
+                review: bool = False, reasons: tuple[str, ...] = (), reasons_vi: tuple[str, ...] = ()) -> int:
+        """`reasons_vi` go into the decision JSON as the pass stores them; without them the
+        message is as one recorded before they were kept."""
         self.count += 1
         key = f"test:{self.count}"
         blobs = [json.dumps(e, sort_keys=True).encode() for e in extractions]
@@ -57,7 +61,8 @@ class Mailroom:
         message = NewMessage(source_key=key, raw_sha256=self.store.archive.put(key.encode()),
                              message_id=f"<{key}@test>", sender=sender, subject=subject, received_at=when,
                              category=category, action="review" if review else "acknowledge", unit=unit,
-                             reasons=list(reasons), review_state="open" if review else None)
+                             reasons=list(reasons), review_state="open" if review else None,
+                             decision={"reasons_vi": list(reasons_vi)} if reasons_vi else None)
         return self.store.record(message, documents, [], [], when)
 
 
@@ -78,7 +83,8 @@ def fill(store: Store) -> Store:
     room.receive(at(5, 13, 10), "tranvanlong1985@gmail.com", "ubnd-an-thi", [warned])
     room.receive(at(5, 13, 11), "phongkehoach.ht@gmail.com", None, [truth("d10")], category="unmatched",
                  subject="Báo cáo <tình hình> dự án", review=True,
-                 reasons=["no unit named in the sender, subject or documents"])
+                 reasons=["the unit cannot be told from the address, the names or the documents"],
+                 reasons_vi=["Không xác định được đơn vị gửi từ địa chỉ, tên gọi hay văn bản đính kèm"])
     store.add_event("bounce", {"addresses": ["ubnd.yenmy@hungyen.gov.vn"]}, at(5, 13, 12), unit="ubnd-yen-my")
     with store.transaction() as s:
         store.queue_outgoing(s, NewOutgoing(
@@ -116,7 +122,8 @@ def test_digest_text_and_html(campaign, filled):
     assert "vanthu.sct@hungyen.gov.vn" not in text.split("2. THƯ NHẬN")[1].split("3. CẦN")[0]
     # Review queue: the unmatched message with its reason, the scan, the bounced address.
     review = text.split("3. CẦN ĐỒNG CHÍ XEM XÉT")[1].split("4. THƯ NHẮC")[0]
-    assert "no unit named in the sender, subject or documents" in review
+    assert "Không xác định được đơn vị gửi từ địa chỉ, tên gọi hay văn bản đính kèm" in review
+    assert "the unit cannot be told" not in text and "the unit cannot be told" not in html
     assert "Chỉ có bản chụp (scan): UBND huyện Kim Động" in review
     assert "Địa chỉ thư bị trả lại: UBND huyện Yên Mỹ" in review and "ubnd.yenmy@hungyen.gov.vn" in review
     # Reminders since the last digest, and the reader's warnings.
@@ -132,6 +139,42 @@ def test_digest_text_and_html(campaign, filled):
     for banned in ("<script", "<img", "<link", "<style", "http://", "https://", "src="):
         assert banned not in lowered
     assert unicodedata.is_normalized("NFC", text + html + digest.subject)
+
+
+def test_a_message_recorded_without_vietnamese_reasons_shows_its_english_ones(campaign, store):
+    """Messages recorded before the Vietnamese reasons were kept still tell the secretary why."""
+    Mailroom(store).receive(at(5, 13, 11), "nguoila@gmail.com", None, [truth("d10")], category="unmatched",
+                            review=True, reasons=["no unit named"])
+    review = build_digest(campaign, store, NOW).text.split("3. CẦN ĐỒNG CHÍ XEM XÉT")[1]
+    assert "no unit named" in review
+
+
+def test_the_demo_digest_shows_no_english_reason(campaign, tmp_path, capsys, monkeypatch):
+    """The digest of the sample mail, as `intake-bot demo` writes it: every reason the secretary
+    reads, in the review queue and beside an unreadable file, is Vietnamese, units by name."""
+    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
+    data = tmp_path / "demo"
+    assert main(["--data-dir", str(data), "demo"]) == 0
+    capsys.readouterr()
+    text = (data / "digest" / "digest.txt").read_text(encoding="utf-8")
+    html = htmllib.unescape((data / "digest" / "digest.html").read_text(encoding="utf-8"))
+    store = Store(data)
+    try:
+        messages, documents = store.messages(), store.documents()
+        review = store.review_queue()
+    finally:
+        store.close()
+    english = [r for m in messages for r in m.reasons] + [d.error for d in documents if d.error]
+    assert review and any(d.error for d in documents)
+    for shown in (text, html):
+        assert [r for r in english if r in shown] == []
+        assert not any(unit_id in shown for unit_id in campaign.units)
+        for item in review:
+            assert item.reasons_vi and all(r in shown for r in item.reasons_vi)
+        for document in documents:
+            assert document.error is None or document.extraction["error_vi"] in shown
+    assert "Bao cao giam sat.rar: Tệp nén RAR chưa đọc được" in text
+    assert "Địa chỉ ubnd.myhao@hungyen.gov.vn đã đăng ký cho UBND thị xã Mỹ Hào" in text
 
 
 def test_digest_without_news(campaign, store):

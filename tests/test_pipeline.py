@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from intake_bot.reader.extract import extract_bytes
 from tests.conftest import CORPUS
 from tests.mime_builder import DOCX_TYPE, attachment, docx_bytes, simple
 from tests.smtp_sink import free_port, smtp_sink  # noqa: F401  (a fixture)
+from tests.test_classify import VIETNAMESE_LETTERS, assert_vietnamese_twins
 
 EMAILS = CORPUS / "emails"
 VAN_LAM = "ubnd.vanlam@hungyen.gov.vn"
@@ -98,6 +100,11 @@ def test_the_sample_mailbox_once_and_only_once(campaign, store, tmp_path, now):
     assert {m.category for m in messages.values() if m.review_state == "open"} == {"unmatched", "no_attachment", "link_only"}
     assert [e.kind for e in store.events(now - dt.timedelta(days=30))] == ["bounce"]
     assert store.consistency_check() == []
+    # Every message keeps its reasons in both languages, those the pass added included.
+    for m in messages.values():
+        assert_vietnamese_twins(m.reasons, m.decision["reasons_vi"], campaign)
+    assert {item.message_id: item.reasons_vi for item in store.review_queue()}[messages["e08"].message_id] == [
+        "Địa chỉ ubnd.myhao@hungyen.gov.vn đã đăng ký cho UBND thị xã Mỹ Hào", "Thư không có tệp đính kèm"]
     # Văn Lâm's report and appendix (e03) are its versions 1 and 2; its .rar (e10) has none.
     van_lam = [d for d in store.documents() if d.unit == "ubnd-van-lam"]
     assert [(d.version, d.error is None) for d in van_lam] == [(1, True), (2, True), (None, False)]
@@ -210,6 +217,9 @@ def test_rate_limit_per_sender_per_day(campaign, store, tmp_path, now):
     assert (first.new, first.replies_queued) == (3, 2)
     held = store.messages()[2]
     assert held.reasons[-1] == f"no reply: already 2 replies to {VAN_LAM} today (limit)"
+    assert held.decision["reasons_vi"][-1] == (f"Không gửi thư trả lời: hôm nay đã gửi 2 thư trả lời tới {VAN_LAM}, "
+                                               "bằng giới hạn mỗi ngày")
+    assert_vietnamese_twins(held.reasons, held.decision["reasons_vi"], campaign)
     [event] = store.events(now, kinds=("reply_held",))
     assert event.unit == "ubnd-van-lam" and event.detail["address"] == VAN_LAM
 
@@ -237,6 +247,7 @@ def test_reply_rules_refuse(campaign, store, now, headers, sender, why):
     p = Pass(campaign, store, ListSource([]), Outbox(store, campaign), now, pipeline.acknowledgement, extract)
     refusal = reply_refusal(p, message)
     assert refusal is not None and why in refusal.reason
+    assert VIETNAMESE_LETTERS & set(refusal.reason_vi) and unicodedata.is_normalized("NFC", refusal.reason_vi)
 
 
 def test_reply_rules_let_a_person_through(campaign, store, now):
@@ -267,6 +278,8 @@ def test_bad_input_is_recorded_with_its_reason(campaign, store, tmp_path, now, m
     summary = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, extract=extract)
     assert summary.errors == [] and summary.new == 2 and source.marked == ["test:big", "test:garbage"]
     big_row, garbage_row = store.messages()
+    for row in (big_row, garbage_row):
+        assert_vietnamese_twins(row.reasons, row.decision["reasons_vi"], campaign)
     assert (big_row.category, big_row.unit, big_row.action) == ("unsupported", "ubnd-van-lam", "ask_for_resend")
     assert "only the headers were downloaded" in big_row.problems[-1]
     assert [e.detail["reason"] for e in store.events(now, kinds=("limit",))] == [DOCUMENT_TOO_LARGE]
@@ -283,6 +296,8 @@ def test_bad_input_is_recorded_with_its_reason(campaign, store, tmp_path, now, m
     row = store.messages()[-1]
     assert (row.category, row.unit, row.action, row.review_state) == ("unsupported", "so-cong-thuong", "review", "open")
     assert row.reasons == ["the message could not be classified: RuntimeError: a bug in a rule"]
+    assert row.decision == {"error": row.reasons[0], "reasons_vi": [
+        "Hệ thống gặp lỗi khi phân loại thư; đề nghị đồng chí xem thư gốc trong hộp thư"]}
     assert [e.kind for e in store.events(now, kinds=("error",))] == ["error"]
 
 
@@ -363,4 +378,21 @@ def test_a_reply_that_cannot_be_written_does_not_keep_the_message_out(campaign, 
     assert summary.new == 1 and summary.replies_queued == 0
     assert [m.category for m in store.messages()] == ["report"]
     assert any("could not be written" in r for r in store.messages()[0].reasons)
+    assert store.messages()[0].decision["reasons_vi"][-1] == (
+        "Không gửi thư trả lời: không soạn được thư trả lời do lỗi mẫu thư; đề nghị cán bộ kỹ thuật kiểm tra "
+        "(lệnh intake-bot check)")
     assert run_pass(campaign, store, maildir_with(tmp_path, campaign, []), FileTransport(tmp_path / "out"), now).new == 0
+
+
+def test_a_message_that_cannot_be_parsed_is_recorded_with_both_reasons(campaign, store, tmp_path, now, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the parser")
+
+    monkeypatch.setattr(pipeline, "parse_message", broken)
+    source = ListSource([SourceMessage("test:1", (EMAILS / "e01.eml").read_bytes(), now)])
+    assert run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, extract=extract).new == 1
+    row, = store.messages()
+    assert (row.category, row.review_state) == ("unsupported", "open")
+    assert row.reasons == ["the message could not be parsed: ValueError: a bug in the parser"]
+    assert row.decision["reasons_vi"] == [
+        "Hệ thống không đọc được cấu trúc thư; đề nghị đồng chí xem thư gốc trong hộp thư"]

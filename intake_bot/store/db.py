@@ -127,6 +127,10 @@ class UnitSummary:
 
 @dataclass
 class ReviewItem:
+    """A message waiting for the secretary. `reasons` in English (the operator's `status`),
+    `reasons_vi` the same in Vietnamese as classify and the pass worded them (kept in the
+    message's decision JSON); empty for a message recorded before they were kept."""
+
     message_row_id: int
     message_id: str | None
     source_key: str
@@ -137,6 +141,7 @@ class ReviewItem:
     unit: str | None
     action: str
     reasons: list[str]
+    reasons_vi: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ opening and upgrading
@@ -315,7 +320,8 @@ class Store:
             rows = s.scalars(select(MessageRow).where(MessageRow.review_state == "open")
                              .order_by(MessageRow.received_at, MessageRow.id))
             return [ReviewItem(r.id, r.message_id, r.source_key, r.sender, r.subject, r.received_at,
-                               r.category, r.unit, r.action, list(r.reasons or [])) for r in rows]
+                               r.category, r.unit, r.action, list(r.reasons or []),
+                               list((r.decision or {}).get("reasons_vi") or [])) for r in rows]
 
     def _unit_documents(self, s: Session) -> list[DocumentInfo]:
         rows = s.execute(
