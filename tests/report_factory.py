@@ -236,7 +236,11 @@ class Variant:
     two_row_header: bool = False
     numbering_row: bool = False
     stt: str = "plain"              # "plain", "dot" ("1."), "zero" ("01")
-    groups: str = "roman"           # "roman", "merged" (title spans the columns), "words" (no numeral)
+    groups: str = "roman"           # "roman", "merged" (title spans the columns), "words" (no numeral),
+    #                                 "inline" ("I. Các CCN ..." in one cell across the table)
+    no_stt: bool = False            # no STT column (group rows then read "I. Các ...")
+    leased_column: bool = False     # an extra "Diện tích đã cho thuê (ha)" column
+    alt_labels: bool = False        # other header words: "Quy mô (ha)", "Nhà đầu tư hạ tầng", ...
     prefix: str = "mixed"           # "kcn" ("KCN X"), "long" ("Khu công nghiệp X"), "bare" ("X"), "mixed"
     blank_investor: bool = False
     odd_numbers: bool = False       # "85%", "85,3 %", "Đang cập nhật", "-", "0", "1.234,5"
@@ -267,7 +271,8 @@ CHOICES = {
     "date": ["plain", "spaced"], "title": ["two", "break", "bracket"], "subject_line": [True], "kinh_gui": [True],
     "signature": ["tabs", "right"], "signed_mark": [True],
     "appendix": ["body", "none"], "split_tables": [True], "note_column": [True], "reorder": [True],
-    "two_row_header": [True], "numbering_row": [True], "stt": ["dot", "zero"], "groups": ["merged", "words"],
+    "two_row_header": [True], "numbering_row": [True], "stt": ["dot", "zero"], "groups": ["merged", "words", "inline"],
+    "no_stt": [True], "leased_column": [True], "alt_labels": [True],
     "prefix": ["kcn", "long", "bare"], "blank_investor": [True], "odd_numbers": [True], "none_rows": [True],
     "total_row": [True], "subtotals": [True], "long_table": [True], "repeat_header": [True],
     "row_split": [True], "portrait_appendix": [True],
@@ -782,7 +787,8 @@ def _zones(kind: str, variant: Variant, writer: Writer, taken: set[str]) -> dict
             leasable = round(area * rng.uniform(0.6, 0.72), rng.choice([1, 2]))
             occupancy = round(rng.uniform(0, 100), rng.choice([0, 1])) if group != "III" else None
             cells = {"investor": investor, "area": _vn(area), "leasable": _vn(leasable),
-                     "occupancy": "-" if occupancy is None else _vn(occupancy, 1)}
+                     "occupancy": "-" if occupancy is None else _vn(occupancy, 1),
+                     "leased": _vn(leasable * (occupancy or 0) / 100)}
             if variant.blank_investor and rng.random() < 0.4:
                 cells["investor"], investor = rng.choice(["-", ""]), None
             if variant.odd_numbers:
@@ -805,19 +811,36 @@ def _zones(kind: str, variant: Variant, writer: Writer, taken: set[str]) -> dict
     return out
 
 
-def _columns(variant: Variant, kind_label: str) -> list[tuple[str, str, int]]:
+_ALT_LABELS = {
+    "investor": ["Nhà đầu tư hạ tầng", "Chủ đầu tư kinh doanh hạ tầng", "Doanh nghiệp đầu tư hạ tầng"],
+    "area": ["Quy mô (ha)", "Diện tích quy hoạch (ha)", "Tổng diện tích (ha)"],
+    "leasable": ["Diện tích đất công nghiệp (ha)", "Diện tích đất công nghiệp có thể cho thuê (ha)",
+                 "Đất thương phẩm (ha)"],
+    "occupancy": ["Tỷ lệ lấp đầy", "Tỉ lệ lấp đầy (%)"],
+}
+
+
+def _columns(variant: Variant, kind_label: str, rng) -> list[tuple[str, str, int]]:
     """(role, header text, width) in printed order."""
     columns = [("stt", "STT", 930), ("name", f"Tên {kind_label}", 2893), ("investor", "Chủ đầu tư hạ tầng", 3858),
                ("area", "Diện tích (ha)", 1584), ("leasable", "Diện tích đất cho thuê (ha)", 1722),
                ("occupancy", "Tỷ lệ lấp đầy (%)", 1515)]
+    if variant.alt_labels:
+        columns = [(role, rng.choice(_ALT_LABELS[role]) if role in _ALT_LABELS else text, w)
+                   for role, text, w in columns]
     if variant.two_row_header:
         columns[3] = ("area", "Tổng", 1100)
         columns[4] = ("leasable", "Đất cho thuê", 1250)
     if variant.reorder:
         stt, name, investor, area, leasable, occupancy = columns
         columns = [stt, name, area, leasable, occupancy, investor]
+    if variant.leased_column:
+        at = [role for role, _, _ in columns].index("leasable") + 1
+        columns.insert(at, ("leased", "Diện tích đã cho thuê (ha)", 1500))
     if variant.note_column:
         columns.append(("note", "Ghi chú", 2066))
+    if variant.no_stt:
+        columns = columns[1:]
     return columns
 
 
@@ -846,7 +869,7 @@ def _appendix_tables(doc: _Doc, profile: Profile, variant: Variant, writer: Writ
 
 def _one_table(doc: _Doc, variant: Variant, zones: dict[str, dict[str, list[_Zone]]], kind_label: str, rng,
                parts: bool) -> None:
-    columns = _columns(variant, kind_label)
+    columns = _columns(variant, kind_label, rng)
     widths = [w for _, _, w in columns]
     width = len(columns)
     rows: list[str] = []
@@ -872,6 +895,8 @@ def _one_table(doc: _Doc, variant: Variant, zones: dict[str, dict[str, list[_Zon
     name_column = next(n for n, (role, _, _) in enumerate(columns) if role == "name")
 
     def word_row(lead: str, words: str, sums: dict | None = None) -> str:
+        if variant.groups == "inline" or variant.no_stt:
+            return _tc([(f"{lead}. {words}", True)], sum(widths), span=width, jc="left")
         if variant.groups == "words" and lead and lead not in "AB":
             return _tc([(words, True)], sum(widths), span=width, jc="left")
         if variant.groups == "merged" or sums is None and variant.groups != "roman":
@@ -945,7 +970,9 @@ def build_appendix_xlsx(unit: str, variant: Variant = Variant(), seed: int = 0) 
     """The unit's appendix as an .xlsx: a title row and a "Kèm theo" row above the header, the
     header on one row or two (merged "Diện tích (ha)" over "Tổng | Đất cho thuê"), group rows
     merged across the columns (or words only, with `groups="words"`), numbers as numbers
-    (occupancy sometimes as a percentage) or, with `odd_numbers`, sometimes typed as text."""
+    (occupancy sometimes as a percentage) or, with `odd_numbers`, sometimes typed as text. A
+    district's zones and clusters stand in one sheet (parts A and B), or with `split_tables` in
+    a sheet each."""
     import openpyxl
 
     rng = random.Random(f"xlsx/{unit}/{seed}/{variant}")
@@ -954,19 +981,36 @@ def build_appendix_xlsx(unit: str, variant: Variant = Variant(), seed: int = 0) 
     kinds = {"sct": ("CCN",), "bql": ("KCN",), "huyen": ("KCN", "CCN")}[profile.outline]
     taken: set = set()
     zones = {kind: _zones(kind, variant, writer, taken) for kind in kinds}
-    columns = _columns(variant, _kind_label(kinds, variant, rng))
-    roles = [role for role, _, _ in columns]
     book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Phụ lục"
+    doc = _Doc()
+    reference = f"(Kèm theo Báo cáo số {rng.randint(10, 200)}/{profile.code} của {profile.name})"
+    if variant.split_tables and len(kinds) == 2:
+        book.active.title = "KCN"
+        book.create_sheet("CCN")
+        for sheet, kind in zip(book.worksheets, kinds):
+            _xlsx_sheet(sheet, {kind: zones[kind]}, variant, rng, reference, doc)
+    else:
+        book.active.title = "Phụ lục"
+        _xlsx_sheet(book.active, zones, variant, rng, reference, doc)
+    out = io.BytesIO()
+    book.save(out)
+    truth = _truth(profile, None, doc, variant, "xlsx")
+    return Report(f"{unit}-{seed}.xlsx", out.getvalue(), truth, variant, seed, unit)
+
+
+def _xlsx_sheet(sheet, zones: dict, variant: Variant, rng, reference: str, doc: _Doc) -> None:
+    kinds = tuple(zones)
+    columns = _columns(variant, _kind_label(kinds, variant, rng), rng)
+    roles = [role for role, _, _ in columns]
     width = len(columns)
 
     def merged(values: list, first: int = 1) -> None:
         sheet.append(values)
         sheet.merge_cells(start_row=sheet.max_row, start_column=first, end_row=sheet.max_row, end_column=width)
 
-    merged([f"KẾT QUẢ ĐẦU TƯ HẠ TẦNG {'CÁC KHU, CỤM' if len(kinds) == 2 else 'CÁC'} CÔNG NGHIỆP"])
-    merged([f"(Kèm theo Báo cáo số {rng.randint(10, 200)}/{profile.code} của {profile.name})"])
+    what = "CÁC KHU, CỤM CÔNG NGHIỆP" if len(kinds) == 2 else f"CÁC {_KIND_WORDS[kinds[0]][1].upper()}"
+    merged([f"KẾT QUẢ ĐẦU TƯ HẠ TẦNG {what}"])
+    merged([reference])
     if variant.two_row_header:
         top = sheet.max_row + 1
         sheet.append(["Diện tích (ha)" if role == "area" else "" if role == "leasable" else text
@@ -982,10 +1026,11 @@ def build_appendix_xlsx(unit: str, variant: Variant = Variant(), seed: int = 0) 
     if variant.numbering_row:
         sheet.append([f"({n + 1})" for n in range(width)])
     percent = rng.random() < 0.5
-    doc = _Doc()
 
     def word_row(lead: str, words: str) -> None:
-        if variant.groups == "words" and lead not in ("A", "B"):
+        if variant.groups == "inline" or variant.no_stt:
+            merged([f"{lead}. {words}"])
+        elif variant.groups == "words" and lead not in ("A", "B"):
             merged([words])
         else:
             merged([lead, words], first=2)
@@ -999,31 +1044,14 @@ def build_appendix_xlsx(unit: str, variant: Variant = Variant(), seed: int = 0) 
                 continue
             word_row(group, _GROUP_WORDS[group].format(k=kind))
             if not members:
-                sheet.append(["", "Không có"])
+                sheet.append(["Không có" if role == "name" else "" for role in roles])
                 continue
             for zone in members:
-                values = []
-                for role in roles:
-                    typed = variant.odd_numbers and rng.random() < 0.3
-                    if role == "stt":
-                        values.append(zone.cells["stt"] if typed or variant.stt != "plain" else zone.stt)
-                    elif role == "name":
-                        values.append(zone.name)
-                    elif role == "investor":
-                        values.append(zone.cells["investor"] or None)
-                    elif role in ("area", "leasable"):
-                        value = zone.area if role == "area" else zone.leasable
-                        values.append(zone.cells[role] if typed or value is None else value)
-                    elif role == "occupancy":
-                        value = zone.occupancy
-                        values.append(zone.cells["occupancy"] if typed or value is None else
-                                      value / 100 if percent else value)
-                    else:
-                        values.append(None)
-                sheet.append(values)
-                cell = sheet.cell(sheet.max_row, 1 + roles.index("occupancy"))
-                if percent and isinstance(cell.value, float):
-                    cell.number_format = "0.0%"
+                sheet.append([_xlsx_value(zone, role, variant, rng, percent) for role in roles])
+                if "occupancy" in roles:
+                    cell = sheet.cell(sheet.max_row, 1 + roles.index("occupancy"))
+                    if percent and isinstance(cell.value, float):
+                        cell.number_format = "0.0%"
                 totals["area"] += zone.area or 0
                 totals["leasable"] += zone.leasable or 0
                 doc.rows.append({"kind": zone.kind, "group": zone.group, "stt": str(zone.stt), "name": zone.name,
@@ -1031,10 +1059,27 @@ def build_appendix_xlsx(unit: str, variant: Variant = Variant(), seed: int = 0) 
                                  "occupancy_pct": zone.occupancy})
     if variant.total_row:
         sheet.append(["Tổng cộng" if role == "name" else totals.get(role) for role in roles])
-    out = io.BytesIO()
-    book.save(out)
-    truth = _truth(profile, None, doc, variant, "xlsx")
-    return Report(f"{unit}-{seed}.xlsx", out.getvalue(), truth, variant, seed, unit)
+
+
+def _xlsx_value(zone: _Zone, role: str, variant: Variant, rng, percent: bool):
+    """A cell as a spreadsheet holds it: numbers as numbers, unless typed as text (`odd_numbers`)."""
+    typed = variant.odd_numbers and rng.random() < 0.3
+    if role == "stt":
+        return zone.cells["stt"] if typed or variant.stt != "plain" else zone.stt
+    if role == "name":
+        return zone.name
+    if role == "investor":
+        return zone.cells["investor"] or None
+    if role in ("area", "leasable"):
+        value = zone.area if role == "area" else zone.leasable
+        return zone.cells[role] if typed or value is None else value
+    if role == "leased":
+        return zone.cells["leased"] if typed else float(zone.cells["leased"].replace(".", "").replace(",", "."))
+    if role == "occupancy":
+        if typed or zone.occupancy is None:
+            return zone.cells["occupancy"]
+        return zone.occupancy / 100 if percent else zone.occupancy
+    return None
 
 
 # ------------------------------------------------------------------ PDF through LibreOffice
@@ -1168,6 +1213,7 @@ def main(argv: list[str] | None = None) -> int:
     totals: Counter = Counter()
     examples: dict[str, list[str]] = {}
     failed = 0
+    failed_by_format: Counter = Counter()
     for report in reports:
         fmt = report.name.rsplit(".", 1)[1]
         got = extract_bytes(report.data, report.name, campaign).to_json()
@@ -1181,6 +1227,7 @@ def main(argv: list[str] | None = None) -> int:
         if not problems:
             continue
         failed += 1
+        failed_by_format[fmt] += 1
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             (args.keep / report.name).write_bytes(report.data)
@@ -1194,7 +1241,7 @@ def main(argv: list[str] | None = None) -> int:
             if len(examples[kind]) < args.show:
                 examples[kind].append(f"{report.name}: {problem} [{', '.join(report.variant.switches())}]")
     print(f"documents: {len(reports)} ({dict((k, v) for k, v in totals.items() if k in ('docx', 'pdf', 'xlsx'))}),"
-          f" failing: {failed}")
+          f" failing: {failed} ({dict(failed_by_format)})")
     for kind, count in failures.most_common():
         print(f"  {count:5d}  {kind}")
         for example in examples[kind]:
