@@ -128,8 +128,6 @@ def test_reports_as_pdf(pdf_reports, campaign):
     assert [f for f in failures if f[2]] == []
 
 
-@pytest.mark.xfail(strict=True, reason="pdf.py keeps only ruled tables of two rows or more (_find_tables), so a "
-                                       "table part of one row on the next page becomes paragraphs")
 def test_pdf_table_whose_last_row_runs_onto_the_next_page(pdf_reports):
     rows, _ = read_appendix(read_pdf(pdf_reports[-1].data))
     assert [row["name"] for row in rows] == [f"CCN Số {n}" for n in range(1, 17)]

@@ -522,6 +522,9 @@ def _apply(matrix: tuple, x: float, y: float) -> tuple[float, float]:
 
 # --- tables: pdfplumber's table finder on the rules, cells filled with the page's words ----------
 
+_MIN_CELLS_OF_ONE_ROW = 3
+
+
 def _find_tables(page: _Page, graphics: _Graphics, warnings: list[str]) -> None:
     """Fill page.tables and keep in page.words only the words outside them.
 
@@ -539,7 +542,10 @@ def _find_tables(page: _Page, graphics: _Graphics, warnings: list[str]) -> None:
         return
     finder = TableFinder(None, {"vertical_strategy": "explicit", "horizontal_strategy": "explicit",
                                 "explicit_vertical_lines": vertical, "explicit_horizontal_lines": horizontal})
-    tables = [table for table in finder.tables if len(table.rows) >= 2 and len(table.columns) >= 2]
+    # One ruled row counts when it has several cells: the last row of a table that ran onto
+    # this page; a single framed box (a bordered note) does not.
+    tables = [table for table in finder.tables
+              if len(table.columns) >= 2 and (len(table.rows) >= 2 or len(table.columns) >= _MIN_CELLS_OF_ONE_ROW)]
     if not tables:
         return
     boxes = [table.bbox for table in tables]  # a computed property in pdfplumber
