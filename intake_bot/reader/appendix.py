@@ -54,23 +54,29 @@ _GROUP_WORDS = (("II", ("dau tu xay dung", "chuan bi tiep nhan", "dang xay dung"
 
 
 def _role(label: str) -> str | None:
-    """What a column holds, from its folded header words."""
+    """What a column holds, from its folded header words. Phrases are looked for with the spaces
+    taken out, since a narrow PDF column breaks a word inside ("công nghiệ p", "ST T")."""
     if not label:
         return None
     words = label.split()
-    if label in ("stt", "tt", "so tt", "so thu tu") or words[0] in ("stt", "tt"):
+    squeezed = label.replace(" ", "")
+
+    def has(*phrases: str) -> bool:
+        return any(phrase.replace(" ", "") in squeezed for phrase in phrases)
+
+    if squeezed in ("stt", "tt", "sott", "sothutu") or words[0] in ("stt", "tt") or squeezed.startswith("stt"):
         return "stt"
-    if "ghi chu" in label:
+    if has("ghi chu"):
         return "note"
-    if "chu dau tu" in label or "nha dau tu" in label or "doanh nghiep" in label:
+    if has("chu dau tu", "nha dau tu", "doanh nghiep"):
         return "investor"
-    if "da cho thue" in label or "da thue" in label or "dien tich" in label and "lap day" in label:
+    if has("da cho thue", "da thue") or has("dien tich") and has("lap day"):
         return "leased"     # an area already let, not the area to let nor a rate
-    if "lap day" in label:
+    if has("lap day"):
         return "occupancy"
-    if "cho thue" in label or "thuong pham" in label or "dat cong nghiep" in label:
+    if has("cho thue", "thuong pham", "dat cong nghiep"):
         return "leasable"
-    if "dien tich" in label or "quy mo" in label or words[0] == "tong":
+    if has("dien tich", "quy mo") or words[0] == "tong":
         return "area"
     if words[0] == "ten" or label in ("khu cong nghiep", "cum cong nghiep", "kcn", "ccn", "kcn ccn"):
         return "name"

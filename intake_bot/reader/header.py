@@ -20,6 +20,7 @@ motto, the number and the place-and-date are recognised by their wording whereve
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import unicodedata
@@ -51,6 +52,10 @@ _NUMBER_LINE = re.compile(r"^\s*so\s*(?::|\s(?=\s*\d)|(?=\s*/))")
 _DATE_WORDS = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})")
 _DATE_SLASHES = re.compile(r"ngay\s+(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
 _RULE_ONLY = re.compile(r"^[\s\-_=*.…·~]*$")
+_TRAILING_RULE = re.compile(r"\s+[_\-=*]{4,}$")
+# In a PDF, a line that ended on a hyphen or slash inside a word ("2021-" / "2025") comes joined
+# to the next one by a space.
+_WRAPPED_AT_HYPHEN = re.compile(r"(?<=\w[-/–]) (?=\w)")
 # Lines that start the body, ending the title: "Kính gửi:", "Thực hiện Kế hoạch ...", ...
 _BODY_STARTS = tuple(fold(w) + " " for w in (
     "Kính gửi", "Thực hiện", "Căn cứ", "Theo", "Triển khai", "Để", "Qua", "Trên cơ sở", "Phúc đáp",
@@ -232,10 +237,13 @@ def scan_header(content: Content) -> HeaderScan:
 def _title_lines(lines: list[_Line], type_index: int) -> list[_Line]:
     """The trích yếu: the lines under the type line, up to an empty line, a rule, the start of the
     body ("Kính gửi", "Căn cứ", a numbered heading) or a change of bold face - a line in brackets,
-    "(phục vụ Đoàn giám sát ...)", still belongs to the title. A type line that a
-    PDF reader left at the bottom of the header table is followed by the title paragraphs."""
+    "(phục vụ Đoàn giám sát ...)", still belongs to the title, also when a PDF wraps it over lines.
+    A rule that a PDF line runs into the last title line ("(phục vụ ...) _______") ends the title.
+    A type line that a PDF reader left at the bottom of the header table is followed by the title
+    paragraphs."""
     out: list[_Line] = []
     type_block = lines[type_index].block
+    bracket_open = False
     for line in lines[type_index + 1:]:
         text = collapse(line.text)
         if line.in_table and line.block == type_block:
@@ -248,7 +256,12 @@ def _title_lines(lines: list[_Line], type_index: int) -> list[_Line]:
             continue
         if _RULE_ONLY.match(text) or _starts_body(text):
             break
-        if out and line.bold != out[0].bold and not (text.startswith("(") and text.endswith(")")):
+        if out and line.bold != out[0].bold and not (text.startswith("(") or bracket_open):
+            break
+        bracket_open = (text.startswith("(") or bracket_open) and not text.endswith(")")
+        rule = _TRAILING_RULE.search(text)
+        if rule:
+            out.append(dataclasses.replace(line, text=text[:rule.start()]))
             break
         out.append(line)
         if len(out) >= _TITLE_MAX_LINES or sum(len(l.text) for l in out) > _TITLE_MAX_CHARS:
@@ -271,6 +284,8 @@ def read_header(content: Content) -> dict:
     if scan.type_index is not None:
         meta["doc_type"] = collapse(scan.lines[scan.type_index].text)
     title = _joined(collapse(l.text) for l in scan.title_lines)
+    if content.format == "pdf":
+        title = _WRAPPED_AT_HYPHEN.sub("", title)
     meta["title"] = collapse(title) or _subject_line(scan.header_lines)
     meta["signer"] = signer(content, scan.body_start)
     return meta

@@ -34,8 +34,8 @@ _PARENT_BONUS = 0.05
 _PARENT_PENALTY = 0.25
 # Level by level, a heading takes an item of its own depth only if no item elsewhere reads much
 # more like it ("Kết quả thực hiện các nhiệm vụ và giải pháp" one level too high is still II.2.2).
-_LEVEL_MARGIN = 0.15
-# Level by level, a heading does not take an item that another heading reads this much more like.
+_LEVEL_MARGIN = 0.08
+# A heading does not take an item that another heading reads this much more like.
 _CLAIM_MARGIN = 0.1
 # A heading that reads word for word as one item is that item, at whatever level and number it
 # stands (a similar item's number or depth must not outweigh the exact wording).
@@ -436,7 +436,7 @@ def _assign(sections: list[dict], items: list[OutlineItem], base: dict, keys: di
         for item in items:
             if item.key in keys.values() or base[n, item.key] < floor:
                 continue
-            if strict_depth and _claimed_elsewhere(n, item.key, sections, items, base, keys):
+            if _claimed_elsewhere(n, item.key, sections, items, base, keys):
                 continue
             score = _score(n, section, item, base[n, item.key], sections, keys, strict_depth)
             if score >= (TENTATIVE_MATCH if section["tentative"] else MATCH):
@@ -450,8 +450,9 @@ def match_outline(sections: list[dict], outline: Outline, has_appendix_rows: boo
     """-> (sections with keys, present keys, missing keys, warnings).
 
     Headings are placed level by level - top-level headings on top-level items first, then their
-    children on items under them - and what is left is matched across levels, so that a report
-    whose levels differ from the outline's still finds its items. The appendix item is present when
+    children on items under them - and what is left is matched across levels, round after round
+    while headings are placed, so that a report whose levels differ from the outline's still finds
+    its items. The appendix item is present when
     at least one appendix row was read from this file; a "PHỤ LỤC" heading takes its key then.
     `present` is in outline order; `present` + `missing` are the outline's keys.
     """
@@ -463,7 +464,10 @@ def match_outline(sections: list[dict], outline: Outline, has_appendix_rows: boo
     keys: dict[int, str] = {}
     for depth in sorted({len(item.key.split(".")) for item in items}):
         _assign(sections, items, base, keys, strict_depth=True, depth=depth)
-    _assign(sections, items, base, keys, strict_depth=False)
+    placed = -1
+    while len(keys) != placed:     # a heading placed in one round is the context of its children in the next
+        placed = len(keys)
+        _assign(sections, items, base, keys, strict_depth=False)
     if appendix is not None and has_appendix_rows:
         for n, section in enumerate(sections):
             if n not in keys and fold(section["heading"]).startswith(_APPENDIX):
