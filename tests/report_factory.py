@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from .docx_builder import abstract_num, build_docx, num, numbering
+from .docx_builder import abstract_num, build_docx, num, numbering, style
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -189,7 +189,8 @@ class Writer:
         rng = self.rng
         text = " ".join(self.sentence() for _ in range(sentences or rng.randint(2, 4)))
         year = rng.choice(["Năm 2023, ", "Giai đoạn 2021-2023, ", "Đến nay, ", "Trong thời gian qua, ", ""])
-        return year + (text[0].lower() + text[1:] if year else text)
+        lowered = text[0].lower() + text[1:] if text[1:2].islower() else text     # "UBND" stays
+        return year + (lowered if year else text)
 
 
 # ------------------------------------------------------------------ the switches
@@ -199,8 +200,8 @@ class Variant:
     """One way of writing a report. Defaults give the plan's template as the corpus writes it."""
 
     # Heading numbers: "typed" ("I.", "1.", "2.1." in the text), "autonum" (from numbering.xml, not
-    # in the text), "part" ("PHẦN THỨ NHẤT" / "PHẦN I" top level), "letters" ("A." top level),
-    # "decimal" ("1.", "1.1.", "1.1.1.").
+    # in the text), "autostyle" (the same, the numbering set in the Heading 1/2/3 styles), "part"
+    # ("PHẦN THỨ NHẤT" / "PHẦN I" top level), "letters" ("A." top level), "decimal" ("1.", "1.1.").
     headings: str = "typed"
     face: str = "styled"            # "styled" (Heading 1/2/3), "bold" (bold Normal paragraphs)
     part_words: bool = True         # "PHẦN THỨ NHẤT" rather than "PHẦN I"
@@ -268,7 +269,7 @@ class Variant:
 
 
 CHOICES = {
-    "headings": ["autonum", "part", "letters", "decimal"], "face": ["bold"], "part_words": [False],
+    "headings": ["autonum", "autostyle", "part", "letters", "decimal"], "face": ["bold"], "part_words": [False],
     "upper_top": [True], "part_on_own_line": [True], "third_level": ["letters", "italic"], "reword": [True],
     "drop": [1, 2], "renumber": [False], "extra": [True], "colon": [True], "inline_text": [True],
     "tab_after_number": [True], "body_traps": [True], "sub_headings": [True], "flatten": [True],
@@ -449,7 +450,8 @@ def build_report(unit: str, variant: Variant = Variant(), seed: int = 0) -> Repo
         blocks = [unicodedata.normalize("NFD", b) for b in blocks]
     if variant.nbsp:
         blocks = [_nbsp(b) for b in blocks]
-    data = _page_setup(build_docx(blocks, numbering=numbering_xml), landscape=not doc.portrait_tables)
+    styles = _numbered_heading_styles() if variant.headings == "autostyle" else ()
+    data = _page_setup(build_docx(blocks, numbering=numbering_xml, styles=styles), landscape=not doc.portrait_tables)
     truth = _truth(profile, meta, doc, variant, "docx")
     return Report(f"{unit}-{seed}.docx", data, truth, variant, seed, unit)
 
@@ -661,7 +663,7 @@ def _outline_body(doc: _Doc, profile: Profile, variant: Variant, writer: Writer,
         if key == body_table_at and variant.appendix == "body":
             doc.blocks.append(_p("Kết quả đầu tư hạ tầng các khu, cụm công nghiệp như sau:", jc="both"))
             _appendix_tables(doc, profile, variant, writer, in_body=True)
-    return _numbering_part() if variant.headings == "autonum" else None
+    return _numbering_part() if variant.headings in ("autonum", "autostyle") else None
 
 
 # Sub-headings units put inside an item, which are no item of the outline.
@@ -680,7 +682,7 @@ def _key_numbers(key: str) -> list[int]:
 
 def _label(variant: Variant, depth: int, value: list[int]) -> str:
     """The printed number of a heading of this depth, or "" when Word numbers it."""
-    if variant.headings == "autonum":
+    if variant.headings in ("autonum", "autostyle"):
         return ""
     if variant.headings == "decimal":
         return ".".join(str(v) for v in value) + "."
@@ -703,7 +705,8 @@ def _heading(doc: _Doc, variant: Variant, depth: int, value: list[int], words: s
     label = _label(variant, depth, value)
     if depth == 1 and (variant.upper_top or variant.headings == "part"):
         words = words.upper()
-    styled = variant.face == "styled" and not (depth == 3 and variant.third_level == "italic")
+    autostyle = variant.headings == "autostyle"     # the number comes with the style: always styled
+    styled = autostyle or variant.face == "styled" and not (depth == 3 and variant.third_level == "italic")
     style = f"Heading{depth}" if styled else None
     bold = not (depth == 3 and variant.third_level == "italic")
     italic = depth == 3 and variant.third_level == "italic"
@@ -719,12 +722,20 @@ def _heading(doc: _Doc, variant: Variant, depth: int, value: list[int], words: s
     if variant.colon:
         text += ":"
     num_id = (1, depth - 1) if variant.headings == "autonum" else None
-    if variant.inline_text and depth > 1:
+    if variant.inline_text and depth > 1 and not autostyle:
         body = writer.body(2)
         doc.blocks.append(_p((text + ("" if variant.colon else ":"), bold), (" " + body, False), style=None,
                              num_id=num_id, jc="both", italic=italic))
         return
     doc.blocks.append(_p((text, bold), style=style, num_id=num_id, jc=jc, italic=italic))
+
+
+def _numbered_heading_styles() -> list[str]:
+    """Heading 1/2/3 numbered by the styles themselves (list 1, levels 0-2), as a template sets it."""
+    return [style(f"Heading{level}", f"heading {level}", based_on="Normal",
+                  ppr=f'<w:keepNext/><w:numPr><w:ilvl w:val="{level - 1}"/><w:numId w:val="1"/></w:numPr>'
+                      f'<w:outlineLvl w:val="{level - 1}"/>', rpr="<w:b/>")
+            for level in (1, 2, 3)]
 
 
 def _numbering_part() -> str:
