@@ -39,6 +39,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .docx_builder import abstract_num, build_docx, num, numbering, style
+from .scoring import norm_text, row_key
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -1129,25 +1130,6 @@ def to_pdf(reports: list[Report], workdir: Path) -> list[Report]:
 
 # ------------------------------------------------------------------ comparing as the scorer does
 
-def norm_text(value) -> str | None:
-    if value is None:
-        return None
-    return " ".join(unicodedata.normalize("NFC", str(value)).split()).casefold()
-
-
-_PREFIX = re.compile(r"^(khu công nghiệp|cụm công nghiệp|kcn|ccn)\b[\s.:]*")
-
-
-def norm_name(value) -> str:
-    text = re.sub(r"[\u2010-\u2015\u2212]", "-", norm_text(value) or "")
-    text = _PREFIX.sub("", re.sub(r"\s*-\s*", " - ", text))
-    return " ".join(text.split()).strip(" .,;")
-
-
-def _row_key(row: dict) -> tuple:
-    return (row["kind"] or "").upper(), (row["group"] or "").upper(), norm_name(row["name"])
-
-
 def _num_eq(a, b) -> bool:
     if a is None or b is None:
         return a is None and b is None
@@ -1167,8 +1149,8 @@ def differences(got: dict, truth: dict, unit_told: bool = False) -> list[str]:
         want = set(truth["outline"]["present"])
         if present != want:
             out.append(f"outline: extra {sorted(present - want)} missing {sorted(want - present)}")
-    expected = {_row_key(r): r for r in truth["tables"]}
-    answered = {_row_key(r): r for r in got["tables"]}
+    expected = {row_key(r): r for r in truth["tables"]}
+    answered = {row_key(r): r for r in got["tables"]}
     if set(answered) - set(expected):
         out.append(f"rows: extra {sorted(set(answered) - set(expected))[:3]}")
     if set(expected) - set(answered):

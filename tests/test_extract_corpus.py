@@ -5,9 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import re
 import time
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from intake_bot.reader.extract import extract_bytes, extract_path, infer_unit
 from intake_bot.reader.model import Content, Paragraph, Table
 
 from .conftest import CORPUS, REPO, SHARED
+from .scoring import norm_text, row_key
 
 DOCUMENTS = CORPUS / "documents"
 TRUTHS = sorted(DOCUMENTS.glob("*.truth.json"))
@@ -35,25 +34,6 @@ def corpus_campaign():
             del os.environ["INTAKE_BOT_UNITS"]
         else:
             os.environ["INTAKE_BOT_UNITS"] = before
-
-
-def norm_text(value) -> str | None:
-    if value is None:
-        return None
-    return " ".join(unicodedata.normalize("NFC", str(value)).split()).casefold()
-
-
-_PREFIX = re.compile(r"^(khu công nghiệp|cụm công nghiệp|kcn|ccn)\b[\s.:]*")
-
-
-def norm_name(value) -> str:
-    text = re.sub(r"[\u2010-\u2015\u2212]", "-", norm_text(value) or "")
-    text = _PREFIX.sub("", re.sub(r"\s*-\s*", " - ", text))
-    return " ".join(text.split()).strip(" .,;")
-
-
-def row_key(row: dict) -> tuple:
-    return (row["kind"] or "").upper(), (row["group"] or "").upper(), norm_name(row["name"])
 
 
 def needs_reader(truth: dict):
