@@ -196,6 +196,11 @@ def _row_text(row: list[str]) -> str:
     return " ".join(seen)
 
 
+def _unbroken(label: str) -> str:
+    """An STT cell that a narrow PDF column broke over lines ("II I" for "III", "1 2" for "12")."""
+    return label.replace(" ", "") if re.fullmatch(r"[IVX]+( [IVX]+)+\.?|\d+( \d+)+\.?", label) else label
+
+
 def _has_numbers(row: list[str], columns: _Columns) -> bool:
     return any(parse_number(columns.cell(row, role)) is not None for role in _NUMERIC_ROLES)
 
@@ -238,7 +243,7 @@ def _read_row(row: list[str], state: _State, kinds_hint: tuple[str, ...]) -> dic
     text = _row_text(row)
     if not text or _column_numbers(row):
         return None
-    stt = columns.cell(row, "stt")
+    stt = _unbroken(columns.cell(row, "stt"))
     name = columns.cell(row, "name")
     numbered = _STT.match(stt)
     has_numbers = _has_numbers(row, columns)
