@@ -1,6 +1,6 @@
 """Realistic synthetic reports with their expected extraction, for finding where the reader breaks.
 
-    report = build_report("ubnd-van-lam", Variant(headings="autonum", appendix_split=True), seed=4)
+    report = build_report("ubnd-van-lam", Variant(headings="autonum", split_tables=True), seed=4)
     report.data          # the .docx bytes
     report.truth         # what `intake-bot extract` should answer (the corpus truth conventions)
     differences(extract_bytes(report.data, report.name, campaign).to_json(), report.truth)
@@ -12,14 +12,17 @@ way a unit departs from the template is one switch of `Variant`: heading faces a
 reworded, left-out and extra sections, the header as a table or as tabbed paragraphs, number and
 date spellings, signature blocks, and the appendix table's many layouts. `random_variant` draws a
 combination; `single_variants` turns each switch on alone. `build_appendix_xlsx` writes the
-appendix as a workbook; `to_pdf` converts many reports in one LibreOffice call.
+appendix as a workbook; `to_pdf` converts many reports with few LibreOffice calls. A report's
+random content is seeded by the unit, the seed and the switches moved, so a given report stays the
+same when switches are added.
 
 `differences` compares an answer with the truth as the acceptance scorer does (outline present
 set, rows by kind + group + normalised name, cells within 0.01, metadata normalised, unit).
 
 Run by hand for a larger sample (prints failures per switch):
 
-    python -m tests.report_factory --count 600 [--pdf 60] [--xlsx 60] [--seed 1] [--show 5]
+    python -m tests.report_factory --count 600 [--pdf 60] [--xlsx 60] [--seed 1] [--density 0.3]
+                                   [--show 5] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -784,6 +787,12 @@ class _Zone:
     occupancy: float | None
     cells: dict
 
+    def expected(self) -> dict:
+        """The row as the truth writes it."""
+        return {"kind": self.kind, "group": self.group, "stt": str(self.stt), "name": self.name,
+                "investor": self.investor, "area_ha": self.area, "leasable_ha": self.leasable,
+                "occupancy_pct": self.occupancy}
+
 
 def _zones(kind: str, variant: Variant, writer: Writer, taken: set[str]) -> dict[str, list[_Zone]]:
     """Zones of one kind by group, with their cells as printed and their values."""
@@ -949,9 +958,7 @@ def _one_table(doc: _Doc, variant: Variant, zones: dict[str, dict[str, list[_Zon
                 rows.append("".join(cells))
                 totals["area"] += zone.area or 0
                 totals["leasable"] += zone.leasable or 0
-                doc.rows.append({"kind": zone.kind, "group": zone.group, "stt": str(zone.stt), "name": zone.name,
-                                 "investor": zone.investor, "area_ha": zone.area, "leasable_ha": zone.leasable,
-                                 "occupancy_pct": zone.occupancy})
+                doc.rows.append(zone.expected())
     if variant.total_row:
         cells = []
         for n, (role, _, w) in enumerate(columns):
@@ -1071,9 +1078,7 @@ def _xlsx_sheet(sheet, zones: dict, variant: Variant, rng, reference: str, doc: 
                         cell.number_format = "0.0%"
                 totals["area"] += zone.area or 0
                 totals["leasable"] += zone.leasable or 0
-                doc.rows.append({"kind": zone.kind, "group": zone.group, "stt": str(zone.stt), "name": zone.name,
-                                 "investor": zone.investor, "area_ha": zone.area, "leasable_ha": zone.leasable,
-                                 "occupancy_pct": zone.occupancy})
+                doc.rows.append(zone.expected())
     if variant.total_row:
         sheet.append(["Tổng cộng" if role == "name" else totals.get(role) for role in roles])
 
