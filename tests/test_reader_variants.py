@@ -86,51 +86,97 @@ PDF_CASES = [
 ]
 
 
+# Tables on a landscape A4 page (9638 twips of text height) whose rows are exactly 600 twips high
+# and kept whole, so that LibreOffice breaks the page where a test wants it.
+_WIDTHS = [900, 3000, 4000, 1600, 1700, 1500]
+_HEADER = ["STT", "Tên CCN", "Chủ đầu tư hạ tầng", "Diện tích (ha)", "Diện tích đất cho thuê (ha)", "Tỷ lệ lấp đầy (%)"]
+_EDGES = "".join(f'<w:{e} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+                 for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
+_LANDSCAPE = ('<w:p><w:pPr><w:sectPr><w:pgSz w:w="16838" w:h="11906" w:orient="landscape"/><w:pgMar w:top="1134" '
+              'w:right="1134" w:bottom="1134" w:left="1134" w:header="720" w:footer="720" w:gutter="0"/>'
+              '</w:sectPr></w:pPr></w:p>')
 
 
-def last_row_on_next_page() -> Report:
-    """A ruled cluster table on a landscape A4 page: a header row and 16 rows of exactly 600 twips
-    (rows kept whole), so that the 16th row stands alone on page 2."""
-    widths = [900, 3000, 4000, 1600, 1700, 1500]
+def _cell(text: str, width: int, span: int = 1, vmerge: str | None = None) -> str:
+    merge = "" if vmerge is None else f'<w:vMerge w:val="{vmerge}"/>' if vmerge else "<w:vMerge/>"
+    spans = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
+    return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{spans}{merge}</w:tcPr>{paragraph(text)}</w:tc>'
 
-    def row(values):
-        cells = "".join(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/></w:tcPr>{paragraph(v)}</w:tc>'
-                        for v, w in zip(values, widths))
-        return f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="600" w:hRule="exact"/></w:trPr>{cells}</w:tr>'
 
-    header = ["STT", "Tên CCN", "Chủ đầu tư hạ tầng", "Diện tích (ha)", "Diện tích đất cho thuê (ha)",
-              "Tỷ lệ lấp đầy (%)"]
-    rows = [row(header)] + [row([str(n), f"CCN Số {n}", "Công ty CP Hồng Hà", f"{40 + n},5", f"{20 + n},25", "50"])
-                            for n in range(1, 17)]
-    edges = "".join(f'<w:{e} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
-                    for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
+def _row(cells: list[str]) -> str:
+    return f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="600" w:hRule="exact"/></w:trPr>{"".join(cells)}</w:tr>'
+
+
+def _values(values: list[str]) -> str:
+    return _row([_cell(text, width) for text, width in zip(values, _WIDTHS)])
+
+
+def _data(n: int) -> str:
+    return _values([str(n), f"CCN Số {n}", "Công ty CP Hồng Hà", f"{40 + n},5", f"{20 + n},25", "50"])
+
+
+def _table(rows: list[str], widths: list[int] = _WIDTHS, ruled: bool = True) -> str:
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
-    table = (f'<w:tbl><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblBorders>{edges}</w:tblBorders>'
-             f'<w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>{"".join(rows)}</w:tbl>')
-    landscape = ('<w:p><w:pPr><w:sectPr><w:pgSz w:w="16838" w:h="11906" w:orient="landscape"/><w:pgMar w:top="1134" '
-                 'w:right="1134" w:bottom="1134" w:left="1134" w:header="720" w:footer="720" w:gutter="0"/>'
-                 '</w:sectPr></w:pPr></w:p>')
-    return Report("last-row-on-next-page.docx", build_docx([table, landscape]), {}, Variant(), 0, "")
+    borders = f"<w:tblBorders>{_EDGES}</w:tblBorders>" if ruled else ""
+    return (f'<w:tbl><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/>{borders}<w:tblLayout w:type="fixed"/>'
+            f'</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{"".join(rows)}</w:tbl>')
+
+
+def _page_break_case(name: str, body: list[str]) -> Report:
+    return Report(f"{name}.docx", build_docx([*body, _LANDSCAPE]), {}, Variant(), 0, "")
+
+
+def page_break_cases() -> list[Report]:
+    """A header and 16 rows: the 16th alone on page 2; the same with a "Tổng cộng" row (first cell
+    empty) alone on page 2; a two-row header ("Diện tích (ha)" over "Tổng | Đất cho thuê") whose
+    rows a page break parts, under 14 rows of filler and an empty paragraph."""
+    total = _values(["", "Tổng cộng", "", "760,5", "420,25", ""])
+    top = _row([_cell("STT", 900, vmerge="restart"), _cell("Tên CCN", 3000, vmerge="restart"),
+                _cell("Chủ đầu tư hạ tầng", 4000, vmerge="restart"), _cell("Diện tích (ha)", 3300, span=2),
+                _cell("Tỷ lệ lấp đầy (%)", 1500, vmerge="restart")])
+    bottom = _row([_cell("", 900, vmerge=""), _cell("", 3000, vmerge=""), _cell("", 4000, vmerge=""),
+                   _cell("Tổng", 1600), _cell("Đất cho thuê", 1700), _cell("", 1500, vmerge="")])
+    filler = _table([_row([_cell("x", 14700)])] * 14, [14700], ruled=False)
+    return [_page_break_case("last-row-on-next-page", [_table([_values(_HEADER)] + [_data(n) for n in range(1, 17)])]),
+            _page_break_case("total-row-on-next-page",
+                             [_table([_values(_HEADER)] + [_data(n) for n in range(1, 16)] + [total])]),
+            _page_break_case("header-parted-by-a-page-break",
+                             [filler, "<w:p/>", _table([top, bottom] + [_data(n) for n in range(1, 4)])])]
 
 
 @pytest.fixture(scope="module")
 def pdf_reports(tmp_path_factory):
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice (soffice) is not installed: no PDF conversions")
-    reports = [build_report(unit, variant, seed) for unit, variant, seed in PDF_CASES] + [last_row_on_next_page()]
+    reports = [build_report(unit, variant, seed) for unit, variant, seed in PDF_CASES] + page_break_cases()
     converted = to_pdf(reports, tmp_path_factory.mktemp("pdf"))
     assert len(converted) == len(reports), "LibreOffice did not convert every report"
-    return converted
+    return {report.name: report for report in converted}
 
 
 def test_reports_as_pdf(pdf_reports, campaign):
-    failures = [(r.name, r.variant.switches(), problems(r, campaign)) for r in pdf_reports[:len(PDF_CASES)]]
+    failures = [(r.name, r.variant.switches(), problems(r, campaign)) for r in pdf_reports.values() if r.unit]
     assert [f for f in failures if f[2]] == []
 
 
+def appendix_names(report: Report) -> list[str]:
+    return [row["name"] for row in read_appendix(read_pdf(report.data))[0]]
+
+
 def test_pdf_table_whose_last_row_runs_onto_the_next_page(pdf_reports):
-    rows, _ = read_appendix(read_pdf(pdf_reports[-1].data))
-    assert [row["name"] for row in rows] == [f"CCN Số {n}" for n in range(1, 17)]
+    assert appendix_names(pdf_reports["last-row-on-next-page.pdf"]) == [f"CCN Số {n}" for n in range(1, 17)]
+
+
+@pytest.mark.xfail(strict=True, reason="pdf.py joins a row whose first cell is empty at the top of a page to the row "
+                                       "above it, taking a total row for the end of a row split by the page break")
+def test_pdf_total_row_alone_on_the_next_page(pdf_reports):
+    assert appendix_names(pdf_reports["total-row-on-next-page.pdf"]) == [f"CCN Số {n}" for n in range(1, 16)]
+
+
+@pytest.mark.xfail(strict=True, reason="pdf.py does not join a table part whose merged cell hides a column edge "
+                                       "(the header's first row) to its continuation on the next page")
+def test_pdf_two_row_header_parted_by_a_page_break(pdf_reports):
+    assert appendix_names(pdf_reports["header-parted-by-a-page-break.pdf"]) == ["CCN Số 1", "CCN Số 2", "CCN Số 3"]
 
 
 # ------------------------------------------------------------------ the mechanisms, one by one
