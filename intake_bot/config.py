@@ -2,12 +2,20 @@
 
 Every problem is reported with the file, the key and the reason, all at once, so that an operator
 fixes the file in one go; never a traceback.
+
+A key is known because it is read: `_Reader.get` remembers every key it was asked for, and
+`_Reader.records` / `_Reader.tables` take the keys allowed in each `[[array]]` element or `[x.ID]`
+table. Whatever the file holds beyond that is a typo (`[remiders]`, `poll_minuts`, `adresses`)
+and an error naming the closest known name. A new setting is therefore declared where it is read,
+and nowhere else.
 """
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,14 +178,68 @@ class Campaign:
         return None
 
 
+def closest(name: str, known) -> str:
+    """" (did you mean 'x'?)" for the known name nearest to a typo, or ""."""
+    match = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
 class _Reader:
-    """Reads typed values out of the parsed TOML, collecting problems instead of raising."""
+    """Reads typed values out of the parsed TOML, collecting problems instead of raising, and
+    remembering which keys were read so that `unknown_keys` can name the others."""
 
     def __init__(self, data: dict):
         self.data = data
         self.problems: list[str] = []
+        self.read: set[str] = set()  # dotted keys read whole (a section's or an array's name included)
+
+    def unknown_keys(self) -> None:
+        """One problem per section or key of the file that nothing read, with the closest name."""
+        self._unknown_in(self.data, "")
+
+    def _unknown_in(self, node: dict, prefix: str) -> None:
+        known = {k[len(prefix):].split(".")[0] for k in self.read if k.startswith(prefix)}
+        for key, value in node.items():
+            dotted = prefix + key
+            if dotted in self.read:
+                continue
+            if key not in known:
+                what = f"unknown section [{dotted}]" if isinstance(value, dict) else f"[{dotted}]: unknown key"
+                self.problems.append(what + closest(key, known))
+            elif isinstance(value, dict):
+                self._unknown_in(value, dotted + ".")
+
+    def check_keys(self, raw: dict, allowed, where: str) -> None:
+        for key in raw:
+            if key not in allowed:
+                self.problems.append(f"{where}: unknown key {key!r}{closest(key, allowed)}")
+
+    def records(self, name: str, allowed) -> list[tuple[str, dict]]:
+        """The elements of the array of tables `[[name]]`, each with where it is for messages;
+        a key outside `allowed` is a problem."""
+        out = []
+        for n, raw in enumerate(self.get(name, list, []) or []):
+            where = f"[[{name}]][{n}]"
+            if not isinstance(raw, dict):
+                self.problems.append(f"{where}: expected a table, got {type(raw).__name__}")
+                continue
+            self.check_keys(raw, allowed, where + (f" ({raw['id']})" if raw.get("id") else ""))
+            out.append((where, raw))
+        return out
+
+    def tables(self, name: str, allowed) -> dict[str, dict]:
+        """The tables `[name.ID]` by ID; a key outside `allowed` is a problem."""
+        out = {}
+        for ident, raw in (self.get(name, dict, {}) or {}).items():
+            if not isinstance(raw, dict):
+                self.problems.append(f"[{name}.{ident}]: expected a table, got {type(raw).__name__}")
+                continue
+            self.check_keys(raw, allowed, f"[{name}.{ident}]")
+            out[ident] = raw
+        return out
 
     def get(self, dotted: str, kind, default=...):
+        self.read.add(dotted)
         node = self.data
         for part in dotted.split("."):
             if not isinstance(node, dict) or part not in node:
@@ -215,25 +277,68 @@ class _Reader:
         return tuple(out)
 
 
+OUTLINE_KEYS = ("title", "appendix", "items")
+OUTLINE_ITEM_KEYS = ("key", "title", "aliases")
+
+
 def _outlines(r: _Reader) -> dict[str, Outline]:
     outlines = {}
-    for oid, body in (r.get("outlines", dict, {}) or {}).items():
+    for oid, body in r.tables("outlines", OUTLINE_KEYS).items():
         items = []
-        for n, item in enumerate(body.get("items", []) if isinstance(body, dict) else []):
+        for n, item in enumerate(body.get("items", [])):
+            where = f"[outlines.{oid}.items][{n}]"
+            if isinstance(item, dict):
+                r.check_keys(item, OUTLINE_ITEM_KEYS, where + (f" ({item['key']})" if item.get("key") else ""))
             if not isinstance(item, dict) or not item.get("key") or not item.get("title"):
-                r.problems.append(f"[outlines.{oid}.items][{n}]: needs a key and a title")
+                r.problems.append(f"{where}: needs a key and a title")
                 continue
             items.append(OutlineItem(str(item["key"]), str(item["title"]),
                                      tuple(str(a) for a in item.get("aliases", []))))
         if not items:
             r.problems.append(f"[outlines.{oid}]: has no items")
-        appendix = tuple(body.get("appendix", [])) if isinstance(body, dict) else ()
+        appendix = tuple(body.get("appendix", []))
         for kind in appendix:
             if kind not in ("KCN", "CCN"):
                 r.problems.append(f"[outlines.{oid}.appendix]: {kind!r} is neither KCN nor CCN")
-        outlines[oid] = Outline(oid, str(body.get("title", oid)) if isinstance(body, dict) else oid,
-                                tuple(items), appendix)
+        outlines[oid] = Outline(oid, str(body.get("title", oid)), tuple(items), appendix)
     return outlines
+
+
+UNIT_KEYS = ("id", "name", "short_name", "outline", "issuer", "aliases", "addresses", "leadership")
+# An address as a mail server takes it: one @, a dotted domain of letters, digits and hyphens
+# ("ktns.hdndhy@gmail" is a typo, not an address).
+_ADDRESS = re.compile(r"^[^@\s<>(),;:\"]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$", re.I)
+
+
+def address_problem(address: str) -> str | None:
+    """Why `address` is not an e-mail address, or None."""
+    if _ADDRESS.match(address):
+        return None
+    if "@" not in address:
+        return f"{address!r} is not an e-mail address (no @)"
+    if "." not in address.rpartition("@")[2]:
+        return f"{address!r} is not an e-mail address (no dot in the domain after @)"
+    return f"{address!r} is not an e-mail address"
+
+
+def _check_addresses(r: _Reader, units: dict[str, Unit], wheres: dict[str, str]) -> None:
+    """Every unit has an address, each one valid and registered to one unit only (a reply goes
+    to the sender's unit: an address of two units cannot say which)."""
+    owner: dict[str, str] = {}
+    for unit in units.values():
+        where = wheres[unit.id]
+        if not unit.addresses:
+            r.problems.append(f"{where}: addresses is empty; the unit could not be recognised by its "
+                              "address nor reminded")
+        for key, addresses in (("addresses", unit.addresses), ("leadership", unit.leadership)):
+            for address in addresses:
+                problem = address_problem(address)
+                if problem:
+                    r.problems.append(f"{where}: {key}: {problem}")
+        for address in unit.addresses:
+            if address in owner and owner[address] != unit.id:
+                r.problems.append(f"{where}: address {address!r} is also registered to unit {owner[address]!r}")
+            owner.setdefault(address, unit.id)
 
 
 def _unit(raw: dict, where: str, outlines: dict, problems: list[str]) -> Unit | None:
@@ -243,7 +348,8 @@ def _unit(raw: dict, where: str, outlines: dict, problems: list[str]) -> Unit | 
         return None
     outline = raw.get("outline") or None
     if outline is not None and outline not in outlines:
-        problems.append(f"{where} ({uid}): outline {outline!r} is not defined in [outlines]")
+        problems.append(f"{where} ({uid}): outline {outline!r} is not defined in [outlines]"
+                        f"{closest(outline, outlines)}")
     for key in ("aliases", "addresses", "leadership"):
         if not isinstance(raw.get(key, []), list):
             problems.append(f"{where} ({uid}): {key} must be a list")
@@ -315,17 +421,20 @@ def _campaign(data: dict, source: Path) -> Campaign:
     r = _Reader(data)
     outlines = _outlines(r)
     units: dict[str, Unit] = {}
-    raw_units = r.get("units", list, [])
-    for n, raw in enumerate(raw_units or []):
-        unit = _unit(raw, f"[[units]][{n}]", outlines, r.problems) if isinstance(raw, dict) else None
+    wheres: dict[str, str] = {}
+    for where, raw in r.records("units", UNIT_KEYS):
+        unit = _unit(raw, where, outlines, r.problems)
         if unit is None:
             continue
         if unit.id in units:
-            r.problems.append(f"[[units]][{n}]: duplicate unit id {unit.id!r}")
+            r.problems.append(f"{where}: duplicate unit id {unit.id!r}")
         units[unit.id] = unit
+        wheres[unit.id] = f"{where} ({unit.id})"
     env_units = _units_from_env(outlines, r.problems)
     if env_units:
-        units = env_units
+        units = env_units  # a script's units: not the operator's file, so not held to its checks
+    else:
+        _check_addresses(r, units, wheres)
     if not units:
         r.problems.append("[[units]]: no unit is defined")
 
@@ -395,6 +504,12 @@ def _campaign(data: dict, source: Path) -> Campaign:
         trusted_receivers=frozenset(name.strip().lower() for name in
                                     r.get("mailbox.trusted_receivers", list, ["mx.google.com"]) if str(name).strip()),
     )
+    for key, address in (("mailbox.address", campaign.mailbox_address), ("smtp.from_address", from_address),
+                         ("secretary.email", campaign.secretary_email), ("operator.email", campaign.operator_email)):
+        problem = address and address_problem(address)
+        if problem:
+            r.problems.append(f"[{key}]: {problem}")
+    r.unknown_keys()
     if r.problems:
         raise ConfigError(str(source), r.problems)
     return campaign

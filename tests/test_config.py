@@ -67,3 +67,61 @@ def test_units_env_replaces_the_units(tmp_path, monkeypatch):
     campaign = load_campaign(CAMPAIGN)
     assert list(campaign.units) == ["x-unit"]
     assert campaign.outline_of("x-unit").id == "huyen"
+
+
+def _with(tmp_path, *replacements, extra=""):
+    """The seed campaign file with `replacements` (old, new) made and `extra` appended."""
+    text = CAMPAIGN.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / "typo.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+def _problems(path) -> str:
+    with pytest.raises(ConfigError) as err:
+        load_campaign(path)
+    return err.value.explain()
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("[reminders]", "[remiders]", "unknown section [remiders] (did you mean 'reminders'?)"),
+    ("poll_minutes = 5", "poll_minuts = 5", "[schedule.poll_minuts]: unknown key (did you mean 'poll_minutes'?)"),
+    ('addresses = ["ubnd.yenmy@hungyen.gov.vn"]', 'adresses = ["ubnd.yenmy@hungyen.gov.vn"]',
+     "(ubnd-yen-my): unknown key 'adresses' (did you mean 'addresses'?)"),
+    ('{ key = "III", title', '{ key = "III", titel', "[outlines.sct.items][9] (III): unknown key 'titel'"),
+    ('appendix = ["CCN"]', 'apendix = ["CCN"]', "[outlines.sct]: unknown key 'apendix' (did you mean 'appendix'?)"),
+])
+def test_a_typo_in_a_name_is_an_error_with_the_closest_name(tmp_path, old, new, expected):
+    explained = _problems(_with(tmp_path, (old, new)))
+    line = next(line for line in explained.splitlines() if expected in line)
+    assert line.startswith(str(tmp_path / "typo.toml") + ": ")
+
+
+def test_a_unit_without_addresses_is_an_error(tmp_path):
+    explained = _problems(_with(tmp_path, ('addresses = ["ubnd.yenmy@hungyen.gov.vn"]', "addresses = []")))
+    assert "(ubnd-yen-my): addresses is empty" in explained
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('addresses = ["ubnd.yenmy@hungyen.gov.vn"]', 'addresses = ["ktns.hdndhy@gmail"]',
+     "(ubnd-yen-my): addresses: 'ktns.hdndhy@gmail' is not an e-mail address (no dot in the domain after @)"),
+    ('address = "ktns.hdndhy@gmail.com"', 'address = "ktns.hdndhy@gmail"', "[mailbox.address]: 'ktns.hdndhy@gmail'"),
+    ('[operator]\n# Told when the mailbox cannot be reached; empty means the secretary only.\nemail = ""',
+     '[operator]\nemail = "it.hungyen.gov.vn"', "[operator.email]: 'it.hungyen.gov.vn' is not an e-mail address (no @)"),
+])
+def test_an_invalid_address_is_an_error(tmp_path, old, new, expected):
+    assert expected in _problems(_with(tmp_path, (old, new)))
+
+
+def test_one_address_registered_to_two_units_is_an_error(tmp_path):
+    explained = _problems(_with(tmp_path, ('addresses = ["ubnd.yenmy@hungyen.gov.vn"]',
+                                           'addresses = ["ubnd.yenmy@hungyen.gov.vn", "ubnd.vanlam@hungyen.gov.vn"]')))
+    assert "(ubnd-yen-my): address 'ubnd.vanlam@hungyen.gov.vn' is also registered to unit 'ubnd-van-lam'" in explained
+
+
+def test_every_typo_is_listed_at_once(tmp_path):
+    explained = _problems(_with(tmp_path, ("[reminders]", "[remiders]"), ("poll_minutes = 5", "poll_minuts = 5")))
+    assert "[remiders]" in explained and "poll_minuts" in explained
