@@ -43,6 +43,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.orm import Session
 
+from . import headers
 from .config import Campaign
 from .draft import Draft
 from .secrets import read_secret
@@ -130,23 +131,23 @@ class Outbox:
 
     def build(self, row: OutgoingRow) -> EmailMessage:
         """The MIME message of an outbox row: text with an HTML alternative, attachments,
-        UTF-8 bodies and RFC 2047 headers. Deterministic: the same row gives the same bytes."""
+        UTF-8 bodies and RFC 2047 headers (headers.py: the spaces inside the encoded words). Deterministic: the same row gives the same bytes."""
         c = self.campaign
         if not row.to:
             raise ValueError("the mail has no recipient")
         msg = EmailMessage(policy=policy.SMTP)
-        msg["From"] = Address(c.from_name, addr_spec=c.from_address)
+        msg["From"] = headers.mailbox("From", c.from_name, c.from_address)
         msg["To"] = [Address(addr_spec=a) for a in row.to]
         if row.cc:
             msg["Cc"] = [Address(addr_spec=a) for a in row.cc]
-        msg["Subject"] = row.subject
+        msg["Subject"] = headers.unstructured("Subject", row.subject)
         msg["Date"] = format_datetime(row.created_at.astimezone(c.tz))
         msg["Message-ID"] = row.message_id
-        headers = row.headers or {}
-        if headers.get("in_reply_to"):
-            msg["In-Reply-To"] = headers["in_reply_to"]
-        if headers.get("references"):
-            msg["References"] = " ".join(headers["references"])
+        thread = row.headers or {}
+        if thread.get("in_reply_to"):
+            msg["In-Reply-To"] = thread["in_reply_to"]
+        if thread.get("references"):
+            msg["References"] = " ".join(thread["references"])
         # RFC 3834: a reply to a received message is auto-replied, anything else auto-generated.
         msg["Auto-Submitted"] = "auto-replied" if row.message_row_id is not None else "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"
