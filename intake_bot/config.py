@@ -17,9 +17,12 @@ import json
 import os
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .vnformat import vn_short_date
 
 DEFAULT_CONFIG = Path("config/hung-yen-2024.toml")
 UNITS_ENV = "INTAKE_BOT_UNITS"
@@ -122,7 +125,9 @@ class ReminderPolicy:
 class Campaign:
     id: str
     subject: str
-    plan: str
+    plan_number: str
+    plan_date: dt.date
+    plan_issuer: str
     committee: str
     committee_short: str
     timezone: str
@@ -159,6 +164,11 @@ class Campaign:
     source: str = ""
     own_addresses: frozenset[str] = field(default_factory=frozenset)
     trusted_receivers: frozenset[str] = frozenset({"mx.google.com"})
+
+    @property
+    def plan_citation(self) -> str:
+        """The plan as the units cite it: "Kế hoạch số 35/KH-ĐGS ngày 26/4/2024 của Đoàn giám sát…"."""
+        return f"Kế hoạch số {self.plan_number} ngày {vn_short_date(self.plan_date)} của {self.plan_issuer}"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -275,6 +285,19 @@ class _Reader:
                 except ValueError:
                     self.problems.append(f"[{dotted}]: {value!r} is not a date (YYYY-MM-DD)")
         return tuple(out)
+
+
+# A document's number and symbol (Nghị định 30/2020): "35/KH-ĐGS", "993/KH-KTNS".
+_DOCUMENT_NUMBER = re.compile(r"^\d+/[A-ZĐ0-9]+(?:-[A-ZĐ0-9]+)*$")
+
+
+def _plan_number(r: _Reader) -> str:
+    """The plan's number and symbol as printed on it, e.g. "35/KH-ĐGS"."""
+    number = (r.get("campaign.plan_number", str) or "").strip()
+    if number and not _DOCUMENT_NUMBER.match(unicodedata.normalize("NFC", number)):
+        r.problems.append(f"[campaign.plan_number]: {number!r} is not a document number like \"35/KH-ĐGS\" "
+                          "(number/symbol, upper case, as printed on the plan)")
+    return unicodedata.normalize("NFC", number)
 
 
 OUTLINE_KEYS = ("title", "appendix", "items")
@@ -448,6 +471,10 @@ def _campaign(data: dict, source: Path) -> Campaign:
     deadline = r.get("campaign.deadline", dt.date)
     if start and deadline and start > deadline:
         r.problems.append("[campaign.start]: is after the deadline")
+    plan_number = _plan_number(r)
+    plan_date = r.get("campaign.plan_date", dt.date)
+    if plan_date and deadline and plan_date > deadline:
+        r.problems.append("[campaign.plan_date]: is after the deadline the plan sets")
 
     limits = Limits(**{
         name: r.get(f"limits.{name}", type(default), default)
@@ -465,7 +492,9 @@ def _campaign(data: dict, source: Path) -> Campaign:
     campaign = Campaign(
         id=r.get("campaign.id", str),
         subject=r.get("campaign.subject", str, ""),
-        plan=r.get("campaign.plan", str, ""),
+        plan_number=plan_number,
+        plan_date=plan_date,
+        plan_issuer=r.get("campaign.plan_issuer", str),
         committee=r.get("campaign.committee", str, ""),
         committee_short=r.get("campaign.committee_short", str, ""),
         timezone=timezone,

@@ -125,3 +125,60 @@ def test_one_address_registered_to_two_units_is_an_error(tmp_path):
 def test_every_typo_is_listed_at_once(tmp_path):
     explained = _problems(_with(tmp_path, ("[reminders]", "[remiders]"), ("poll_minutes = 5", "poll_minuts = 5")))
     assert "[remiders]" in explained and "poll_minuts" in explained
+
+
+def test_the_plan_is_cited_by_its_number_and_date(campaign):
+    assert (campaign.plan_number, campaign.plan_date.isoformat()) == ("35/KH-ĐGS", "2024-04-26")
+    assert campaign.plan_citation == ("Kế hoạch số 35/KH-ĐGS ngày 26/4/2024 của Đoàn giám sát "
+                                      "Ban Kinh tế - Ngân sách HĐND tỉnh")
+
+
+@pytest.mark.parametrize("change, expected", [
+    ('plan_number = "35/KH-ĐGS"', "[campaign.plan_number]: missing"),
+    ('plan_number = "35/kh-đgs"', "is not a document number"),
+    ('plan_number = "KH-ĐGS"', "is not a document number"),
+    ('plan_date = 2024-04-26', "[campaign.plan_date]: missing"),
+    ('plan_date = "26/4/2024"', "[campaign.plan_date]: expected date"),
+    ('plan_issuer = "Đoàn giám sát Ban Kinh tế - Ngân sách HĐND tỉnh"', "[campaign.plan_issuer]: missing"),
+])
+def test_the_plan_keys_are_checked(tmp_path, change, expected):
+    key, _, value = change.partition(" = ")
+    text = CAMPAIGN.read_text(encoding="utf-8")
+    original = next(line for line in text.splitlines() if line.startswith(key + " = "))
+    replaced = "" if original == change else change
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace(original, replaced), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_campaign(bad)
+    assert expected in err.value.explain()
+
+
+def test_a_plan_dated_after_its_deadline_is_an_error(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(CAMPAIGN.read_text(encoding="utf-8").replace("plan_date = 2024-04-26", "plan_date = 2024-06-26"),
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match="plan_date"):
+        load_campaign(bad)
+
+
+def test_every_mail_cites_the_plan_and_templates_hold_no_campaign_fact(campaign, monkeypatch):
+    from types import SimpleNamespace
+
+    from intake_bot.compose import acknowledgement
+    from intake_bot.digest import sample_digest
+    from intake_bot.followup import sample_reminders
+    from intake_bot.store import db
+
+    monkeypatch.delenv(db.DATABASE_URL_ENV, raising=False)
+    message = SimpleNamespace(from_address="ubnd.vanlam@hungyen.gov.vn", subject="Báo cáo", message_id="<m@x>",
+                              references=[], date=None)
+    acks = [acknowledgement(campaign, message, SimpleNamespace(action=action, unit="ubnd-van-lam"), [])
+            for action in ("acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend")]
+    digest = sample_digest(campaign)
+    texts = [(d.text, d.html) for d in [*acks, *(r.draft for r in sample_reminders(campaign))]]
+    texts.append((digest.text, digest.html))
+    for text, html in texts:
+        assert campaign.plan_citation in " ".join(text.split()) and campaign.plan_citation in html
+    for template in (REPO / "templates").glob("*.j2"):
+        source = template.read_text(encoding="utf-8")
+        assert "35/KH" not in source and "26/4/2024" not in source, template.name
