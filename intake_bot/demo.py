@@ -59,11 +59,11 @@ def _date_header(path: Path) -> str:
     return str(BytesHeaderParser().parsebytes(path.read_bytes())["Date"])
 
 
-def run_demo(rt, one_pass) -> int:
-    from .cli import UserError
+def run_demo(rt) -> int:
     from .digest import build_digest, write_digest
     from .followup import run_reminders
     from .outbox import FileTransport
+    from .runtime import Services, UserError, one_pass
     from .status import format_status, status_report
 
     data_dir = rt.data_dir.resolve()
@@ -82,7 +82,6 @@ def run_demo(rt, one_pass) -> int:
     per = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_category"].items()))
     print(f"poll: {summary['new']} new messages ({per}); {summary['replies_queued']} replies queued")
 
-    from .cli import Services
     services = Services(rt)
     try:
         reminders = run_reminders(rt.campaign, services.store, services.outbox, services.transport, rt.now)

@@ -159,3 +159,15 @@ def test_check_fails_on_a_typo_in_the_campaign_file(tmp_path, capsys):
     code, _, err = run(capsys, "--config", str(tmp_path / "c.toml"), "--data-dir", str(tmp_path / "d"), "check")
     assert code == 2
     assert f"{tmp_path / 'c.toml'}: unknown section [remiders] (did you mean 'reminders'?)" in err
+
+
+def test_the_wiring_is_one_module_that_neither_cli_nor_demo_loops_through():
+    """cli and demo both build on runtime.py; neither imports the other (the loop of issue 9)."""
+    import ast
+
+    def imported(module: str) -> set[str]:
+        tree = ast.parse((REPO / "intake_bot" / f"{module}.py").read_text(encoding="utf-8"))
+        return {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+
+    assert "cli" not in imported("demo") and "demo" not in imported("runtime")
+    assert "runtime" in imported("cli") and "runtime" in imported("demo")

@@ -54,7 +54,7 @@ def worker_runtime(tmp_path, mailbox_url: str, smtp_url: str) -> Runtime:
 
 
 def poll_job(rt: Runtime, now: dt.datetime) -> dict:
-    """What the worker's poll job does (cli.cmd_run), at `now`."""
+    """What the worker's poll job does (runtime.worker_jobs), at `now`."""
     rt.now = now
     return one_pass(rt, scheduled=True)
 

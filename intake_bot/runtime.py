@@ -1,0 +1,157 @@
+"""The wiring: the global options resolved (`Runtime`), the store, outbox and transport of one
+command (`Services`), one poll pass under the lock (`one_pass`) and the worker's jobs
+(`worker_jobs`). The command line (cli.py) and the demo (demo.py) both build on this module, and
+neither imports the other.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .config import Campaign, load_campaign
+from .mailbox.base import MailboxError
+
+
+class UserError(Exception):
+    """A problem the user can fix; its text is shown as is."""
+
+
+class Runtime:
+    """The global options resolved against the campaign file."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.campaign: Campaign = load_campaign(args.config)
+        self.data_dir = Path(args.data_dir)
+        self.now = parse_now(args.now, self.campaign)
+        self.mailbox_url = args.mailbox or self.campaign.mailbox_url
+        self.smtp_url = args.smtp or self.campaign.smtp_url
+
+    def prepare_data_dir(self) -> Path:
+        """Create the data dir readable by its owner only, and log into it (once per process:
+        the worker calls this for every job)."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = str((self.data_dir / "intake-bot.log").resolve())
+        root = logging.getLogger()
+        if not any(getattr(h, "baseFilename", None) == path for h in root.handlers):
+            handler = logging.FileHandler(path, encoding="utf-8")
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            root.addHandler(handler)
+        return self.data_dir
+
+
+def parse_now(text: str | None, campaign: Campaign) -> dt.datetime:
+    """--now as an aware datetime; a naive one is in the campaign's time zone."""
+    if not text:
+        return dt.datetime.now(campaign.tz)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--now: {text!r} is not an ISO-8601 time such as 2024-05-13T08:00:00+07:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=campaign.tz)
+
+
+class Services:
+    """The store, outbox and transport of one command."""
+
+    def __init__(self, rt: Runtime):
+        from .outbox import Outbox, open_transport
+        from .store.db import Store
+
+        rt.prepare_data_dir()
+        self.store = Store(rt.data_dir)
+        self.outbox = Outbox(self.store, rt.campaign)
+        try:
+            self.transport = open_transport(rt.smtp_url, rt.data_dir)
+        except ValueError as exc:
+            raise UserError(f"--smtp: {exc}") from None
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def one_pass(rt: Runtime, scheduled: bool = False) -> dict:
+    """fetch → classify → read → record → acknowledge → mark, then the outbox flushed, under the
+    pass lock. A mailbox that cannot be opened makes a pass like one lost mid-way: a failed poll
+    for health.py (which tells the operator and the secretary), and the outbox still flushed.
+    `scheduled` (the worker's poll job) leaves a failing mailbox alone until health.py's next try,
+    and only flushes the outbox meanwhile; a pass asked for by hand always tries."""
+    from .health import MailboxHealth, UnreachableMailbox
+    from .lock import pass_lock
+    from .mailbox.url import open_source
+    from .pipeline import PassSummary, run_pass
+
+    with pass_lock(rt.data_dir, wait=rt.args.wait if "wait" in rt.args else 0.0):
+        services = Services(rt)
+        try:
+            health = MailboxHealth(services.store, rt.campaign)
+            if scheduled and not health.due(rt.now):
+                summary = PassSummary(skipped=f"the mailbox has failed {health.incident.failures} times; "
+                                              f"next try at {health.incident.next_try.isoformat()}")
+                summary.outbox = services.outbox.flush(services.transport, rt.now)
+                return summary.to_json()
+            try:
+                source = open_source(rt.mailbox_url, rt.data_dir, rt.campaign)
+            except MailboxError as exc:
+                source = UnreachableMailbox(exc)
+            try:
+                return run_pass(rt.campaign, services.store, source, services.transport, rt.now,
+                                health=health).to_json()
+            finally:
+                source.close()
+        finally:
+            services.close()
+
+
+@dataclass
+class WorkerJobs:
+    """The worker's jobs over one Runtime (worker.build_scheduler takes them)."""
+
+    poll: Callable[[], object]
+    remind: Callable[[], object]
+    digest: Callable[[], object]
+    startup: Callable[[], object]
+
+
+def worker_jobs(rt: Runtime) -> WorkerJobs:
+    """poll, remind, digest and the start-up run (a poll, then the digest missed meanwhile),
+    each on the real time (a --now given to `run` only shifts the first pass)."""
+    from .digest import queue_digest
+    from .followup import run_reminders
+    from .lock import pass_lock
+
+    def remind():
+        services = Services(rt)
+        try:
+            with pass_lock(rt.data_dir, wait=600):
+                return run_reminders(rt.campaign, services.store, services.outbox, services.transport,
+                                     clock(rt), caller_holds_lock=True)
+        finally:
+            services.close()
+
+    def digest():
+        services = Services(rt)
+        try:
+            with pass_lock(rt.data_dir, wait=600):
+                queued = queue_digest(rt.campaign, services.store, services.outbox, clock(rt))
+                return {"queued": bool(queued), **services.outbox.flush(services.transport, clock(rt))}
+        finally:
+            services.close()
+
+    def poll():
+        rt.now = clock(rt)
+        return one_pass(rt, scheduled=True)
+
+    def startup():
+        return poll(), digest()
+
+    return WorkerJobs(poll=poll, remind=remind, digest=digest, startup=startup)
+
+
+def clock(rt: Runtime) -> dt.datetime:
+    """The worker's jobs use the real time."""
+    return dt.datetime.now(rt.campaign.tz)
