@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import ConfigError
 from .lock import PassLocked, WorkerRunning
 from .mailbox.base import MailboxError
-from .runtime import Runtime, Services, UserError, one_pass, worker_jobs
+from .runtime import Runtime, Services, UserError, clock, one_pass, worker_jobs
 
 log = logging.getLogger("intake_bot")
 
@@ -149,7 +149,8 @@ def cmd_remind(rt: Runtime) -> int:
 
 
 def cmd_digest(rt: Runtime) -> int:
-    from .digest import build_digest, queue_digest, write_digest
+    from .digest import build_digest, digest_day, queue_digest, write_digest
+    from .followup import campaign_end, campaign_over
     from .lock import pass_lock
 
     services = Services(rt)
@@ -164,7 +165,13 @@ def cmd_digest(rt: Runtime) -> int:
                 except ValueError as exc:
                     raise UserError(str(exc)) from None
                 counts = services.outbox.flush(services.transport, rt.now)
-            print(("digest queued" if queued else "today's digest was already queued") +
+            if queued:
+                said = "digest queued"
+            elif campaign_over(rt.campaign, digest_day(rt.campaign, rt.now)):
+                said = f"the campaign ended on {campaign_end(rt.campaign)}: no digest is sent"
+            else:
+                said = "today's digest was already queued"
+            print(said +
                   f"; outbox: {', '.join(f'{k} {v}' for k, v in counts.items() if v) or 'nothing sent'}")
         if not (rt.args.out or rt.args.send):
             raise UserError("digest: give --out DIR (write the files) and/or --send (mail it to the secretary)")
@@ -186,13 +193,18 @@ def cmd_check(rt: Runtime) -> int:
 
 
 def cmd_run(rt: Runtime) -> int:
+    from .followup import campaign_end, campaign_over
     from .lock import worker_lock
     from .worker import build_scheduler, run_forever
 
     def ready():
+        end = campaign_end(rt.campaign)
+        over = campaign_over(rt.campaign, clock(rt).date())
+        sending = (f"the campaign ended on {end}: no reminders nor digests" if over else
+                   f"reminders at {rt.campaign.reminder_time:%H:%M}, digest at {rt.campaign.digest_time:%H:%M} "
+                   f"until {end}")
         print(f"intake-bot worker: campaign {rt.campaign.id}, poll every {rt.campaign.poll_minutes} min, "
-              f"reminders at {rt.campaign.reminder_time:%H:%M}, digest at {rt.campaign.digest_time:%H:%M} "
-              f"({rt.campaign.timezone}); log in {rt.data_dir / 'intake-bot.log'}", flush=True)
+              f"{sending} ({rt.campaign.timezone}); log in {rt.data_dir / 'intake-bot.log'}", flush=True)
 
     jobs = worker_jobs(rt)
     rt.prepare_data_dir()

@@ -164,6 +164,8 @@ class Campaign:
     source: str = ""
     own_addresses: frozenset[str] = field(default_factory=frozenset)
     trusted_receivers: frozenset[str] = frozenset({"mx.google.com"})
+    # The last day of reminders and digests; None: followup.campaign_end's default.
+    end: dt.date | None = None
 
     @property
     def plan_citation(self) -> str:
@@ -475,6 +477,9 @@ def _campaign(data: dict, source: Path) -> Campaign:
     plan_date = r.get("campaign.plan_date", dt.date)
     if plan_date and deadline and plan_date > deadline:
         r.problems.append("[campaign.plan_date]: is after the deadline the plan sets")
+    end = r.get("campaign.end", dt.date, None)
+    if end and deadline and end < deadline:
+        r.problems.append("[campaign.end]: is before the deadline")
 
     limits = Limits(**{
         name: r.get(f"limits.{name}", type(default), default)
@@ -529,6 +534,7 @@ def _campaign(data: dict, source: Path) -> Campaign:
         outlines=outlines,
         units=units,
         source=str(source),
+        end=end,
         own_addresses=frozenset(a for a in (mailbox_address, from_address) if a),
         trusted_receivers=frozenset(name.strip().lower() for name in
                                     r.get("mailbox.trusted_receivers", list, ["mx.google.com"]) if str(name).strip()),

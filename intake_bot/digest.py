@@ -12,6 +12,7 @@ start before the first one.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy import func, select
 from .config import Campaign
 from .draft import Draft
 from .followup import KEY_PREFIX as REMINDER_KEY_PREFIX
+from .followup import campaign_end, campaign_over
 from .followup import KIND_LABELS as REMINDER_LABELS
 from .health import MailboxHealth, digest_entries
 from .outbox import Outbox
@@ -31,6 +33,8 @@ from .store.models import OutgoingRow
 from .templating import environment, render
 from .workbook import XLSX_MIME, build_workbook
 from .workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "digest:"
 CATEGORY_LABELS = {
@@ -116,12 +120,15 @@ def write_digest(digest: Digest, out_dir: str | Path) -> list[Path]:
 
 def queue_digest(campaign: Campaign, store, outbox, now: dt.datetime) -> Digest | None:
     """Build and queue the digest of `digest_day(now)` for the secretary, unless that day's
-    digest is already in the outbox or the day is before the campaign start (None then). The
-    caller flushes the outbox. Raises ValueError when the campaign file gives no secretary
-    address."""
+    digest is already in the outbox or the day is before the campaign start or after its end
+    (None then). The caller flushes the outbox. Raises ValueError when the campaign file gives
+    no secretary address."""
     if not campaign.secretary_email:
         raise ValueError("the campaign file has no [secretary] email: the digest has nowhere to go")
     day = digest_day(campaign, now)
+    if campaign_over(campaign, day):
+        log.info("the campaign ended on %s: no digest is sent", campaign_end(campaign).isoformat())
+        return None
     if day < campaign.start or store.outgoing(digest_key(day)) is not None:
         return None
     digest = build_digest(campaign, store, now)

@@ -33,10 +33,15 @@ addresses.
 Each mail's outbox key is `remind:<unit>:<slot day>`; the outbox refuses a key twice, so two
 runs in one slot, two overlapping workers, or a restart after a crash between queueing and
 sending never send a reminder twice.
+
+The campaign ends (`campaign_end`) on `[campaign] end`, by default a week after the last slot:
+after that day no reminder and no digest goes out, so a worker forgotten on a server does not
+write to the units and the secretary for ever. Late reports are still recorded and acknowledged.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -56,6 +61,10 @@ KIND_LABELS = {BEFORE: "Nhắc trước hạn", DUE: "Nhắc đúng hạn", OVER
                MISSING: "Đề nghị bổ sung nội dung", DOCX: "Đề nghị gửi bản Word",
                UNREACHABLE: "Báo thư ký: không gửi được thư nhắc"}
 KEY_PREFIX = "remind:"
+# The default end of the campaign: this long after its last reminder slot.
+AFTER_LAST_SLOT = dt.timedelta(days=7)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,10 +121,25 @@ def schedule(campaign: Campaign, calendar: WorkCalendar | None = None) -> list[S
     return sorted(by_day.values(), key=lambda s: s.day)
 
 
+def campaign_end(campaign: Campaign, calendar: WorkCalendar | None = None) -> dt.date:
+    """The last day of reminders and digests: `[campaign] end`, else a week after the last slot
+    of the schedule (the deadline when there is none)."""
+    if campaign.end:
+        return campaign.end
+    slots = schedule(campaign, calendar)
+    return max([campaign.deadline, *(s.day for s in slots)]) + AFTER_LAST_SLOT
+
+
+def campaign_over(campaign: Campaign, day: dt.date) -> bool:
+    """Whether `day` is past the campaign's end: nothing more is sent for it."""
+    return day > campaign_end(campaign)
+
+
 def slot_due(campaign: Campaign, now: dt.datetime, calendar: WorkCalendar | None = None) -> Slot | None:
-    """The slot due at `now`: today's, once the reminder time has passed."""
+    """The slot due at `now`: today's, once the reminder time has passed, unless the campaign
+    is over."""
     local = now.astimezone(campaign.tz)
-    if local.time() < campaign.reminder_time:
+    if local.time() < campaign.reminder_time or campaign_over(campaign, local.date()):
         return None
     return next((s for s in schedule(campaign, calendar) if s.day == local.date()), None)
 
@@ -233,6 +257,9 @@ def run_reminders(campaign: Campaign, store, outbox, transport, now: dt.datetime
     Unless `dry_run`, each new mail is queued under its key and the outbox is flushed, under
     the data directory's pass lock (lock.py) unless the caller already holds it; a dry run
     only reads, so it takes no lock and never waits for a running pass."""
+    if campaign_over(campaign, now.astimezone(campaign.tz).date()):
+        log.info("the campaign ended on %s: no reminder is sent", campaign_end(campaign).isoformat())
+        return []
     if dry_run:
         reminders = due_reminders(campaign, unit_progress(store, campaign, now), now)
         return [{**r.to_json(), "already_in_outbox": store.outgoing(r.key) is not None} for r in reminders]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .config import Campaign
+from .followup import campaign_end, campaign_over
 from .progress import unit_progress
 from .store.db import Store
 
@@ -20,6 +21,9 @@ def status_report(campaign: Campaign, store: Store, now: dt.datetime) -> dict:
         "campaign": campaign.id,
         "now": now.isoformat(),
         "deadline": campaign.deadline.isoformat(),
+        # After `end` no reminder nor digest is sent (followup.campaign_end).
+        "end": campaign_end(campaign).isoformat(),
+        "ended": campaign_over(campaign, now.astimezone(campaign.tz).date()),
         "database": store.display_url,
         "messages": {"total": sum(by_category.values()), "by_category": by_category},
         "units": [p.to_json() for p in unit_progress(store, campaign, now)],
@@ -46,6 +50,8 @@ def format_status(campaign: Campaign, report: dict) -> str:
     names = {uid: unit.short_name for uid, unit in campaign.units.items()}
     lines = [f"campaign {report['campaign']} · now {report['now']} · deadline {report['deadline']}",
              f"database {report['database']}", ""]
+    if report["ended"]:
+        lines[-1:-1] = [f"the campaign ended on {report['end']}: no more reminders nor digests are sent"]
     header = f"{'unit':<28} {'status':<14} {'received':<17} {'ver':>3} {'rows':>4} {'rem':>3}  missing"
     lines += [header, "-" * len(header)]
     for u in report["units"]:

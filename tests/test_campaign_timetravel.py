@@ -1,6 +1,6 @@
-"""The whole 2024 campaign, day by day from 27/4 to 31/5: mail delivered into a Maildir on its
-day, the real poll pass, the reminder pass and the digest, all sending through a real SMTP
-server on loopback.
+"""The whole 2024 campaign, day by day from 27/4 to 31/5 (two days past its end): mail delivered
+into a Maildir on its day, the real poll pass, the reminder pass and the digest, all sending
+through a real SMTP server on loopback.
 
 Units report early, before the deadline, late, incompletely, scanned-only, or never; one unit's
 addresses bounce one after the other. Each day at the reminder time the reminder pass runs twice
@@ -207,6 +207,8 @@ def test_the_whole_campaign(campaign_2024, store, smtp_sink, tmp_path):  # noqa:
     assert digest_key(D(2024, 4, 29)) not in digests and digest_key(D(2024, 5, 1)) not in digests
     assert digests[digest_key(D(2024, 5, 17))].created_at == at(5, 20, 8)
     assert digests[digest_key(D(2024, 5, 20))].created_at == at(5, 20, 17)
-    # The 23 working days from 2/5 to 31/5, and the campaign's first day, Friday 26/4, whose
-    # digest the first run (Saturday 27/4) caught up.
-    assert kinds["digest"] == len(digests) == 24 and digest_key(D(2024, 4, 26)) in digests
+    # The 21 working days from 2/5 to 29/5, the campaign's end (a week after the last overdue
+    # reminder of 22/5), and its first day, Friday 26/4, whose digest the first run (Saturday
+    # 27/4) caught up; none after the end.
+    assert kinds["digest"] == len(digests) == 22 and digest_key(D(2024, 4, 26)) in digests
+    assert digest_key(D(2024, 5, 29)) in digests and digest_key(D(2024, 5, 30)) not in digests

@@ -171,3 +171,16 @@ def test_the_wiring_is_one_module_that_neither_cli_nor_demo_loops_through():
 
     assert "cli" not in imported("demo") and "demo" not in imported("runtime")
     assert "runtime" in imported("cli") and "runtime" in imported("demo")
+
+
+def test_after_the_end_status_says_so_and_no_digest_goes(tmp_path, capsys):
+    data = tmp_path / "demo"
+    run(capsys, "--data-dir", str(data), "demo")
+    code, out, _ = run(capsys, "--data-dir", str(data), "--now", "2024-05-30T17:30:00+07:00", "status", "--json")
+    assert code == 0 and json.loads(out)["end"] == "2024-05-29" and json.loads(out)["ended"] is True
+    code, out, _ = run(capsys, "--data-dir", str(data), "--now", "2024-05-30T17:30:00+07:00", "status")
+    assert "the campaign ended on 2024-05-29: no more reminders nor digests are sent" in out
+    code, out, _ = run(capsys, "--data-dir", str(data), "--now", "2024-05-30T17:30:00+07:00", "digest", "--send")
+    assert code == 0 and "the campaign ended on 2024-05-29: no digest is sent" in out
+    code, out, _ = run(capsys, "--data-dir", str(data), "--now", "2024-05-29T17:30:00+07:00", "digest", "--send")
+    assert code == 0 and "digest queued" in out

@@ -6,9 +6,9 @@ import unicodedata
 import pytest
 
 from intake_bot.config import ReminderPolicy
-from intake_bot.followup import (BEFORE, DOCX, DUE, MISSING, OVERDUE, UNREACHABLE, Slot, due_reminders,
-                                 schedule, slot_due)
-from intake_bot.progress import ReceivedDocument, UnitProgress
+from intake_bot.followup import (BEFORE, DOCX, DUE, MISSING, OVERDUE, UNREACHABLE, Slot, campaign_end,
+                                 due_reminders, schedule, slot_due)
+from intake_bot.progress import NOT_RECEIVED, ReceivedDocument, UnitProgress
 from intake_bot.reader.model import Extraction
 
 D = dt.date
@@ -274,3 +274,16 @@ def test_a_broken_template_fails_the_samples(campaign, tmp_path):
     (broken / "reminder.txt.j2").write_text(text.replace("{{ m.title }}", "{{ m.tittle }}"), encoding="utf-8")
     with pytest.raises(UndefinedError):
         sample_reminders(dataclasses.replace(campaign, templates_dir=broken))
+
+
+def test_the_campaign_ends_a_week_after_the_last_overdue_reminder(campaign):
+    assert schedule(campaign)[-1].day == D(2024, 5, 22)
+    assert campaign_end(campaign) == D(2024, 5, 29)
+    assert campaign_end(dataclasses.replace(campaign, end=D(2024, 6, 30))) == D(2024, 6, 30)
+
+
+def test_no_reminder_after_the_end(campaign):
+    progress = [UnitProgress(uid, NOT_RECEIVED) for uid in campaign.units]
+    ending_early = dataclasses.replace(campaign, end=D(2024, 5, 21))
+    assert due_reminders(campaign, progress, at(D(2024, 5, 22)))
+    assert due_reminders(ending_early, progress, at(D(2024, 5, 22))) == []
