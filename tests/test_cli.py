@@ -155,7 +155,7 @@ def test_no_traceback_reaches_the_user(tmp_path):
 
 def test_check_fails_on_a_typo_in_the_campaign_file(tmp_path, capsys):
     config = (REPO / "config" / "hung-yen-2024.toml").read_text(encoding="utf-8")
-    (tmp_path / "c.toml").write_text(config.replace("[reminders]", "[remiders]"), encoding="utf-8")
+    (tmp_path / "c.toml").write_text(config.replace("\n[reminders]\n", "\n[remiders]\n"), encoding="utf-8")
     code, _, err = run(capsys, "--config", str(tmp_path / "c.toml"), "--data-dir", str(tmp_path / "d"), "check")
     assert code == 2
     assert f"{tmp_path / 'c.toml'}: unknown section [remiders] (did you mean 'reminders'?)" in err

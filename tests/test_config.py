@@ -87,7 +87,7 @@ def _problems(path) -> str:
 
 
 @pytest.mark.parametrize("old, new, expected", [
-    ("[reminders]", "[remiders]", "unknown section [remiders] (did you mean 'reminders'?)"),
+    ("\n[reminders]\n", "\n[remiders]\n", "unknown section [remiders] (did you mean 'reminders'?)"),
     ("poll_minutes = 5", "poll_minuts = 5", "[schedule.poll_minuts]: unknown key (did you mean 'poll_minutes'?)"),
     ('addresses = ["ubnd.yenmy@hungyen.gov.vn"]', 'adresses = ["ubnd.yenmy@hungyen.gov.vn"]',
      "(ubnd-yen-my): unknown key 'adresses' (did you mean 'addresses'?)"),
@@ -123,7 +123,7 @@ def test_one_address_registered_to_two_units_is_an_error(tmp_path):
 
 
 def test_every_typo_is_listed_at_once(tmp_path):
-    explained = _problems(_with(tmp_path, ("[reminders]", "[remiders]"), ("poll_minutes = 5", "poll_minuts = 5")))
+    explained = _problems(_with(tmp_path, ("\n[reminders]\n", "\n[remiders]\n"), ("poll_minutes = 5", "poll_minuts = 5")))
     assert "[remiders]" in explained and "poll_minuts" in explained
 
 
