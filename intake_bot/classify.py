@@ -31,6 +31,7 @@ from .compose import missing_items
 from .config import Campaign
 from .filetype import DOCUMENT_FORMATS
 from .message import Attachment, ParsedMessage, html_to_text
+from .reason import Reason
 from .reader.isolated import extract_isolated
 from .reader.model import Extraction
 from .text import fold, nfc
@@ -108,23 +109,6 @@ KIND_REASONS = {
 _NOT_A_REPORT_VI = ("Tệp không phải định dạng báo cáo đọc được (Word, PDF hoặc Excel); đề nghị quý cơ "
                     "quan gửi lại tệp báo cáo.")
 _READER_FAILED_VI = "Tệp đính kèm bị lỗi, không đọc được nội dung; đề nghị quý cơ quan gửi lại tệp báo cáo."
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One reason in both wordings: `en` for the operator (`classify --json`, `status`, the
-    logs), `vi` for the secretary (the digest). Both are written as fragments (lower case first,
-    unless a name starts them), so that one reason can be built into another; `Decision.add`
-    makes the Vietnamese a sentence.
-    Each reason is worded once, where it arises: a translation of the English afterwards would
-    break on every file name, address and number it carries."""
-
-    en: str
-    vi: str
-
-    def __add__(self, other: Reason) -> Reason:
-        """The two wordings joined with "; " (one reason settled by a second one)."""
-        return Reason(f"{self.en}; {other.en}", f"{self.vi}; {other.vi}")
 
 
 def _quoted(name: str) -> str:

@@ -154,7 +154,8 @@ def sample_digest(campaign: Campaign) -> Digest:
         outline={"id": outline.id, "present": keys[:-2], "missing": keys[-2:]} if outline else None,
         tables=[{"kind": "CCN", "group": "I", "stt": "1", "name": "CCN mẫu", "investor": "Công ty mẫu",
                  "area_ha": 1234.5, "leasable_ha": 1000.25, "occupancy_pct": 85.3}],
-        warnings=["Tổng diện tích nhóm I khác tổng các dòng"]).to_json()
+        warnings=["group I: the area differs from the sum of its rows"],
+        warnings_vi=["Tổng diện tích nhóm I khác tổng các dòng."]).to_json()
     with tempfile.TemporaryDirectory(prefix="intake-bot-sample-") as folder:
         store = Store(folder, url=f"sqlite:///{Path(folder) / 'sample.db'}")
         try:

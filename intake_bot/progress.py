@@ -84,8 +84,11 @@ class UnitProgress:
 
     @property
     def warnings(self) -> list[tuple[ReceivedDocument, str]]:
-        """The reader's warnings on the latest report (numbers that do not add up, ...)."""
-        return [(doc, w) for doc in self.latest_files if doc.extraction for w in doc.extraction.warnings]
+        """The reader's warnings on the latest report (numbers that do not add up, ...), in
+        Vietnamese for the secretary; a document read before the Vietnamese was kept gives its
+        English ones."""
+        return [(doc, w) for doc in self.latest_files if doc.extraction
+                for w in doc.extraction.warnings_vi or doc.extraction.warnings]
 
     def to_json(self) -> dict:
         """The `units` entry of `intake-bot status --json`."""

@@ -133,8 +133,11 @@ def test_numbers_that_do_not_add_up_are_named_in_warnings():
                         ["2", "CCN Đại Đồng", "Công ty B", "31,73", "20,82", "380"]])
     rows, warnings = read_appendix(doc(table))
     assert len(rows) == 2 and len(warnings) == 2
-    assert "CCN Lạc Đạo" in warnings[0] and "47.18" in warnings[0]
-    assert "CCN Đại Đồng" in warnings[1] and "380" in warnings[1]
+    assert "CCN Lạc Đạo" in warnings[0].en and "47.18" in warnings[0].en
+    assert "CCN Đại Đồng" in warnings[1].en and "380" in warnings[1].en
+    assert warnings[0].vi == ("Phụ lục, CCN nhóm I STT 1 «CCN Lạc Đạo»: diện tích đất cho thuê (47,18 ha) lớn hơn "
+                              "diện tích (30,5 ha).")
+    assert warnings[1].vi == "Phụ lục, CCN nhóm I STT 2 «CCN Đại Đồng»: tỷ lệ lấp đầy 380% nằm ngoài khoảng 0-100%."
 
 
 def test_table_continued_on_the_next_pdf_page_without_its_header():

@@ -28,7 +28,9 @@ def test_extract_prints_the_contract_json(capsys):
     code, out, _ = run(capsys, "extract", str(DOCS / "d01.docx"), "--json")
     assert code == 0
     result = json.loads(out)
-    assert {"file", "format", "scanned", "unit", "metadata", "outline", "sections", "tables", "warnings"} <= set(result)
+    assert {"file", "format", "scanned", "unit", "metadata", "outline", "sections", "tables", "warnings",
+            "warnings_vi"} <= set(result)
+    assert len(result["warnings"]) == len(result["warnings_vi"])
     assert result["unit"] == "so-cong-thuong"
     assert result["metadata"]["number"] == "125/BC-SCT"
 

@@ -11,11 +11,13 @@ import subprocess
 import unicodedata
 
 import pytest
+import openpyxl
 from openpyxl import load_workbook
 
 from intake_bot.cli import main
 from intake_bot.digest import build_digest, digest_day, queue_digest, sample_digest, write_digest
 from intake_bot.outbox import FileTransport, Outbox
+from intake_bot.reader.extract import extract_bytes
 from intake_bot.store import db as dbmodule
 from intake_bot.store.archive import sha256_of
 from intake_bot.store.db import NewDocument, NewMessage, NewOutgoing, Store
@@ -79,7 +81,8 @@ def fill(store: Store) -> Store:
     room.receive(at(5, 9, 10), "vanphong@vanlam.hungyen.gov.vn", "ubnd-van-lam", [van_lam_docx, truth("d04")])
     scan = truth("d08", unit="ubnd-kim-dong")
     room.receive(at(5, 13, 9), "ubnd.kimdong@hungyen.gov.vn", "ubnd-kim-dong", [scan])
-    warned = truth("d09", warnings=["Tổng diện tích nhóm I (120,5 ha) khác tổng các dòng (118,5 ha)"])
+    warned = truth("d09", warnings=["group I: the area (120.5 ha) differs from the sum of its rows (118.5 ha)"],
+                   warnings_vi=["Tổng diện tích nhóm I (120,5 ha) khác tổng các dòng (118,5 ha)"])
     room.receive(at(5, 13, 10), "tranvanlong1985@gmail.com", "ubnd-an-thi", [warned])
     room.receive(at(5, 13, 11), "phongkehoach.ht@gmail.com", None, [truth("d10")], category="unmatched",
                  subject="Báo cáo <tình hình> dự án", review=True,
@@ -130,6 +133,7 @@ def test_digest_text_and_html(campaign, filled):
     assert "Đôn đốc quá hạn – UBND thị xã Mỹ Hào – tới ubnd.myhao@hungyen.gov.vn – đang chờ gửi" in text
     assert ("UBND huyện Ân Thi, tệp BC huyen An Thi - CN TTCN.pdf (phiên bản 1): "
             "Tổng diện tích nhóm I (120,5 ha) khác tổng các dòng (118,5 ha)") in text
+    assert "differs from the sum" not in text and "differs from the sum" not in html
     assert digest.filename in text
 
     # The HTML says the same, escaped, with no script, no remote resource, inline styles only.
@@ -149,6 +153,34 @@ def test_a_message_recorded_without_vietnamese_reasons_shows_its_english_ones(ca
     assert "no unit named" in review
 
 
+def test_the_reader_s_warnings_reach_the_digest_in_vietnamese(campaign, store):
+    """Warnings as the reader makes them (a hidden sheet, numbers that do not add up): the digest
+    shows each in Vietnamese and none in English; a document stored before the Vietnamese was
+    kept still shows its warning."""
+    book = openpyxl.Workbook()
+    book.active.append(["STT", "Tên CCN", "Chủ đầu tư hạ tầng", "Diện tích (ha)", "Diện tích đất cho thuê (ha)",
+                        "Tỷ lệ lấp đầy (%)"])
+    book.active.append([1, "CCN Lạc Đạo", "Công ty CP Đông Á", 40.5, 47.18, 120])
+    book.create_sheet("Tra cứu").sheet_state = "hidden"
+    data = io.BytesIO()
+    book.save(data)
+    extraction = extract_bytes(data.getvalue(), "Phụ lục.xlsx", campaign, "ubnd-an-thi").to_json()
+    assert len(extraction["warnings"]) == len(extraction["warnings_vi"]) == 3
+    room = Mailroom(store)
+    room.receive(at(5, 13, 10), "tranvanlong1985@gmail.com", "ubnd-an-thi", [extraction])
+    old = truth("d09", warnings=["a warning from before"], file="Báo cáo cũ.pdf")
+    old.pop("warnings_vi", None)
+    room.receive(at(5, 13, 11), "ubnd.kimdong@hungyen.gov.vn", "ubnd-kim-dong", [old])
+    digest = build_digest(campaign, store, NOW)
+    for shown in (digest.text, htmllib.unescape(digest.html)):
+        assert all(w in shown for w in extraction["warnings_vi"])
+        assert [w for w in extraction["warnings"] if w in shown] == []
+        assert "a warning from before" in shown
+    assert "Trang tính ẩn «Tra cứu» không được đọc." in digest.text
+    assert ("Phụ lục, CCN nhóm - STT 1 «CCN Lạc Đạo»: diện tích đất cho thuê (47,18 ha) lớn hơn diện tích "
+            "(40,5 ha).") in digest.text
+
+
 def test_the_demo_digest_shows_no_english_reason(campaign, tmp_path, capsys, monkeypatch):
     """The digest of the sample mail, as `intake-bot demo` writes it: every reason the secretary
     reads, in the review queue and beside an unreadable file, is Vietnamese, units by name."""
@@ -164,7 +196,8 @@ def test_the_demo_digest_shows_no_english_reason(campaign, tmp_path, capsys, mon
         review = store.review_queue()
     finally:
         store.close()
-    english = [r for m in messages for r in m.reasons] + [d.error for d in documents if d.error]
+    english = [r for m in messages for r in m.reasons] + [d.error for d in documents if d.error] + [
+        w for d in documents if d.extraction for w in d.extraction["warnings"]]
     assert review and any(d.error for d in documents)
     for shown in (text, html):
         assert [r for r in english if r in shown] == []

@@ -123,6 +123,7 @@ def test_an_analyser_failure_is_a_warning_and_the_rest_is_kept(corpus_campaign, 
     assert result.metadata["number"] == "125/BC-SCT" and result.unit == "so-cong-thuong"
     assert result.outline["missing"] == ["PL"]
     assert any("table from another planet" in w for w in result.warnings)
+    assert result.warnings_vi == ["Không đọc được bảng phụ lục của văn bản do lỗi khi đọc."]
 
 
 def test_unreadable_files_give_a_reason_not_a_crash(campaign):

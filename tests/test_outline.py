@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from intake_bot.reason import Reason
 from intake_bot.reader.model import Content, Paragraph, Table
 from intake_bot.reader.outline import find_sections, match_outline, numbering, unmatched_sections
 
@@ -202,8 +203,8 @@ def test_empty_heading_warns_but_a_parent_of_children_does_not(campaign):
     doc.blocks.insert(doc.blocks.index(doc.blocks[-2]), P(TEXT))   # text under "1." only
     *_, warnings = keys_of(doc, campaign)
     assert len(warnings) == 3
-    assert any("I. Khái quát chung" in w for w in warnings)
-    assert not any("II. Kết quả thực hiện" in w for w in warnings)
+    assert Reason("section «I. Khái quát chung» has no text", "Mục «I. Khái quát chung» không có nội dung.") in warnings
+    assert not any("II. Kết quả thực hiện" in w.en for w in warnings)
 
 
 def test_sections_without_an_outline(campaign):

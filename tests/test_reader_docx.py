@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from intake_bot.reason import Reason
 from intake_bot.reader.docx import format_counter, read_docx
 from intake_bot.reader.model import Content, Paragraph, Table, UnreadableFile
 from tests.docx_builder import (
@@ -318,7 +319,9 @@ def test_tcvn3_run_with_soft_hyphen_is_converted():
     content = read_docx(build_docx(body))
     assert texts(content) == ["Hưng Yên, ngày 08 tháng 5 năm 2024", "Chương trình phát triển",
                               "Softhyphen in Unicode text"]
-    assert content.warnings == ["legacy TCVN3 (ABC) font .VnTime converted to Unicode"]
+    assert content.warnings == [Reason("legacy TCVN3 (ABC) font .VnTime converted to Unicode",
+                                       "Phông chữ cũ .VnTime (bảng mã TCVN3 (ABC)) đã được chuyển sang Unicode; "
+                                       "đề nghị kiểm tra lại dấu tiếng Việt.")]
 
 
 def test_tcvn3_h_font_is_upper_cased_and_bold_kept():
@@ -331,7 +334,7 @@ def test_vni_run_is_converted_and_unicode_runs_are_not():
             paragraph(run("Vie", font="VNI-Times"), run("ät Nam", font="VNI-Times"))]
     content = read_docx(build_docx(body))
     assert texts(content) == ["Sở Công Thương – Hưng Yên", "Việt Nam"]
-    assert content.warnings == ["legacy VNI font VNI-Times converted to Unicode"]
+    assert [w.en for w in content.warnings] == ["legacy VNI font VNI-Times converted to Unicode"]
 
 
 def test_legacy_font_inherited_from_style_or_defaults():
@@ -356,7 +359,7 @@ def test_legacy_text_without_a_legacy_font_is_found_by_statistics():
     assert texts(content) == ["Báo cáo kết quả triển khai thực hiện Chương trình",
                               "phát triển công nghiệp tỉnh Hưng Yên"]
     assert only_table(content).rows == [["Khu công nghiệp", "Tỷ lệ"]]
-    assert len(content.warnings) == 1 and "TCVN3" in content.warnings[0]
+    assert len(content.warnings) == 1 and "TCVN3" in content.warnings[0].en and "TCVN3" in content.warnings[0].vi
 
 
 @pytest.mark.parametrize("text", [

@@ -15,6 +15,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 
 from bench.extract import APPENDIX_HEADER, appendix_rows, build_report_docx, docx_to_pdf
+from intake_bot.reason import Reason
 from intake_bot.reader.docx import read_docx
 from intake_bot.reader.model import Paragraph, Table, UnreadableFile
 from intake_bot.reader.pdf import _append_part, _Assembler, _group_lines, _Page, _TablePart, _Word, read_pdf
@@ -126,7 +127,8 @@ def test_text_is_nfc_and_clean():
 def test_max_pages_reads_the_first_pages_with_a_warning():
     content = read_pdf((DOCUMENTS / "d09.pdf").read_bytes(), max_pages=2)
     assert content.pages == 5
-    assert content.warnings == ["read only the first 2 of 5 pages"]
+    assert content.warnings == [Reason("read only the first 2 of 5 pages",
+                                       "Chỉ đọc 2 trang đầu trong tổng số 5 trang của tệp PDF.")]
     assert {block.page for block in content.blocks} == {1, 2}
 
 

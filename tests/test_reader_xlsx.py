@@ -13,6 +13,7 @@ import zipfile
 import openpyxl
 import pytest
 
+from intake_bot.reason import Reason
 from intake_bot.reader.model import Table, UnreadableFile
 from intake_bot.reader.xlsx import read_xlsx
 
@@ -76,7 +77,7 @@ def built_workbook() -> openpyxl.Workbook:
 
 def test_built_workbook_sheets_cells_and_formats():
     content = read_xlsx(workbook_bytes(built_workbook()))
-    assert content.warnings == ["hidden sheet 'Tra cứu' not read"]
+    assert content.warnings == [Reason("hidden sheet 'Tra cứu' not read", "Trang tính ẩn «Tra cứu» không được đọc.")]
     assert [len(block.rows) for block in content.blocks] == [6, 2]  # "Trống" has nothing
     rows = content.blocks[0].rows
     assert rows == [
@@ -132,7 +133,8 @@ def test_oversized_sheet_is_read_up_to_the_limit():
     sheet["A6000"] = "cuối"
     content = read_xlsx(workbook_bytes(workbook))
     assert content.blocks[0].rows == [["đầu"]]
-    assert content.warnings == ["sheet 'Sheet': only the first 5000 rows and 100 columns read"]
+    assert [w.en for w in content.warnings] == ["sheet 'Sheet': only the first 5000 rows and 100 columns read"]
+    assert content.warnings[0].vi == "Trang tính «Sheet» quá lớn: chỉ đọc 5.000 dòng và 100 cột đầu."
 
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504

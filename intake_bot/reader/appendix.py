@@ -27,7 +27,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..reason import Reason
 from ..text import collapse, fold
+from ..vnformat import vn_number
 from .model import Content, Paragraph, Table
 from .numbers import parse_number
 from .outline import roman_value
@@ -278,17 +280,23 @@ def _title_kind(texts: list[str]) -> str | None:
     return None
 
 
-def _checks(row: dict) -> list[str]:
-    where = f"Phụ lục, {row['kind'] or ''} nhóm {row['group'] or '-'} STT {row['stt']} «{row['name']}»"
+def _checks(row: dict) -> list[Reason]:
+    kind, group = row["kind"] or "", row["group"] or "-"
+    where = Reason(f"appendix, {kind} group {group} no. {row['stt']} «{row['name']}»",
+                   f"Phụ lục, {kind} nhóm {group} STT {row['stt']} «{row['name']}»")
     warnings = []
     area, leasable, occupancy = row["area_ha"], row["leasable_ha"], row["occupancy_pct"]
     if area is not None and leasable is not None and leasable > area + 0.01:
-        warnings.append(f"{where}: diện tích đất cho thuê ({leasable:g} ha) lớn hơn diện tích ({area:g} ha).")
+        warnings.append(Reason(f"{where.en}: leasable area ({leasable:g} ha) above the area ({area:g} ha)",
+                               f"{where.vi}: diện tích đất cho thuê ({vn_number(leasable)} ha) lớn hơn diện tích "
+                               f"({vn_number(area)} ha)."))
     if occupancy is not None and not 0 <= occupancy <= 100:
-        warnings.append(f"{where}: tỷ lệ lấp đầy {occupancy:g}% nằm ngoài khoảng 0-100%.")
-    for label, value in (("diện tích", area), ("diện tích đất cho thuê", leasable)):
+        warnings.append(Reason(f"{where.en}: occupancy {occupancy:g}% outside 0-100%",
+                               f"{where.vi}: tỷ lệ lấp đầy {vn_number(occupancy)}% nằm ngoài khoảng 0-100%."))
+    for label, label_vi, value in (("area", "diện tích", area), ("leasable area", "diện tích đất cho thuê", leasable)):
         if value is not None and value < 0:
-            warnings.append(f"{where}: {label} âm ({value:g} ha).")
+            warnings.append(Reason(f"{where.en}: negative {label} ({value:g} ha)",
+                                   f"{where.vi}: {label_vi} âm ({vn_number(value)} ha)."))
     return warnings
 
 
@@ -298,12 +306,12 @@ def _paged_on(state: _State, table: Table) -> bool:
     return state.page is not None and table.page is not None and table.page > state.page
 
 
-def read_appendix(content: Content, kinds_hint: tuple[str, ...] | list[str] = ()) -> tuple[list[dict], list[str]]:
+def read_appendix(content: Content, kinds_hint: tuple[str, ...] | list[str] = ()) -> tuple[list[dict], list[Reason]]:
     """Every appendix data row of the document, flattened, and warnings where numbers do not add
     up (leasable area above the area, occupancy outside 0-100 %), each naming its row."""
     kinds_hint = tuple(kinds_hint)
     rows: list[dict] = []
-    warnings: list[str] = []
+    warnings: list[Reason] = []
     recent_text: list[str] = []     # paragraphs since the last table, for the table's title
     state: _State | None = None     # the appendix table that a page break may continue
     for block in content.blocks:

@@ -36,6 +36,7 @@ from docx.parts.document import DocumentPart
 from lxml import etree
 
 from ..config import Limits
+from ..reason import Reason
 from ..text import nfc
 from . import legacy
 from .model import Block, Content, Paragraph, Table, UnreadableFile
@@ -98,7 +99,8 @@ def read_docx(data: bytes, max_unpacked_bytes: int = Limits().max_unpacked_bytes
         raise UnreadableFile(f"the Word file's content is malformed ({type(exc).__name__}: {exc})",
                              REASON_VI_DAMAGED) from exc
     if macros:
-        content.warnings.append("the Word file carries macros (vbaProject.bin): read as data, never run")
+        content.warnings.append(Reason("the Word file carries macros (vbaProject.bin): read as data, never run",
+                                       "Tệp Word có chứa macro; hệ thống chỉ đọc nội dung, không chạy macro."))
     return content
 
 
@@ -489,7 +491,7 @@ class _DocumentReader:
         self.styles = _Styles(_xml_part(document, RT.STYLES))
         self.numbering = _Numbering(_xml_part(document, RT.NUMBERING), self.styles)
         self.body = document.element.find(W + "body")
-        self.warnings: list[str] = []
+        self.warnings: list[Reason] = []
         self.legacy_fonts: dict[str, str] = {}
         self.cell_depth = 0
 
@@ -530,8 +532,11 @@ class _DocumentReader:
                 block.text = legacy.decode_as(text, encoding)
             else:
                 block.rows[r][c] = legacy.decode_as(text, encoding)
-        self.warnings.append(f"text in legacy {legacy.ENCODING_NAMES[encoding]} encoding (recognised "
-                             "from its characters; no font named it) converted to Unicode")
+        self.warnings.append(Reason(
+            f"text in legacy {legacy.ENCODING_NAMES[encoding]} encoding (recognised from its characters; "
+            "no font named it) converted to Unicode",
+            f"Văn bản gõ bằng bảng mã cũ {legacy.ENCODING_NAMES[encoding]} (nhận ra từ các ký tự) đã được "
+            "chuyển sang Unicode; đề nghị kiểm tra lại dấu tiếng Việt."))
 
     # ----------------------------------------------------------------------- blocks
 
@@ -542,7 +547,8 @@ class _DocumentReader:
             elif element.tag == W + "tbl":
                 yield self.table(element)
             else:
-                self._warn("an embedded document part (altChunk) was not read")
+                self._warn(Reason("an embedded document part (altChunk) was not read",
+                                  "Một phần văn bản nhúng (altChunk) trong tệp Word không được đọc."))
 
     def paragraph(self, p: etree._Element) -> Iterator[Block]:
         """The paragraph, then the blocks of the text boxes anchored in it."""
@@ -711,10 +717,12 @@ class _DocumentReader:
             return text
         if run_format.font not in self.legacy_fonts:
             self.legacy_fonts[run_format.font] = encoding
-            self._warn(f"legacy {legacy.ENCODING_NAMES[encoding]} font {run_format.font} converted to Unicode")
+            self._warn(Reason(f"legacy {legacy.ENCODING_NAMES[encoding]} font {run_format.font} converted to Unicode",
+                              f"Phông chữ cũ {run_format.font} (bảng mã {legacy.ENCODING_NAMES[encoding]}) đã được "
+                              "chuyển sang Unicode; đề nghị kiểm tra lại dấu tiếng Việt."))
         return legacy.decode_as(text, encoding, capitals=legacy.is_capitals_font(run_format.font))
 
-    def _warn(self, message: str) -> None:
+    def _warn(self, message: Reason) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..config import Campaign
 from ..filetype import sniff
+from ..reason import Reason
 from ..text import collapse, fold
 from ..units import unit_phrases, without_zone_names
 from .appendix import read_appendix
@@ -47,6 +48,14 @@ _REFUSALS = {
 }
 _READER_FAILED_VI = "Tệp đính kèm bị lỗi, không đọc được nội dung; đề nghị quý cơ quan gửi lại tệp báo cáo."
 _READER_MISSING_VI = "Hệ thống chưa đọc được loại tệp này; đề nghị quý cơ quan gửi báo cáo dưới dạng tệp Word (.docx)."
+# What the secretary is told when the analyser of a part fails (`_guarded`).
+_PART_FAILED_VI = {
+    "header": "Không đọc được phần đầu văn bản (cơ quan ban hành, số, ngày, người ký) do lỗi khi đọc.",
+    "unit": "Không xác định được đơn vị gửi từ nội dung văn bản do lỗi khi đọc.",
+    "appendix": "Không đọc được bảng phụ lục của văn bản do lỗi khi đọc.",
+    "sections": "Không đọc được các đề mục của văn bản do lỗi khi đọc.",
+    "outline": "Không đối chiếu được các đề mục với đề cương do lỗi khi đọc.",
+}
 # How much of the text, when the header names no one, may tell the unit.
 _UNIT_TEXT_CHARS = 3000
 # Words that open the name of an industrial zone or cluster: "KCN Yên Mỹ" names a zone, not the
@@ -69,7 +78,7 @@ def extract_bytes(data: bytes, filename: str, campaign: Campaign, unit_id: str |
     result.scanned = content.scanned
     if content.scanned and campaign.ocr:
         _ocr(content, data, campaign)
-    result.warnings.extend(content.warnings)
+    result.warn(*content.warnings)
     unread_scan = content.scanned and not content.blocks
     has_header = not unread_scan and content.format != "xlsx"
     if has_header:
@@ -80,23 +89,24 @@ def extract_bytes(data: bytes, filename: str, campaign: Campaign, unit_id: str |
     result.unit = unit_id or _guarded(result, "unit", lambda: infer_unit(content, result.metadata, campaign), None)
     outline = campaign.outline_of(result.unit)
     if unit_id and unit_id not in campaign.units:
-        result.warnings.append(f"unit {unit_id!r} is not a unit of the campaign: no outline is checked")
+        result.warn(Reason(f"unit {unit_id!r} is not a unit of the campaign: no outline is checked",
+                           f"Mã đơn vị «{unit_id}» không thuộc đợt giám sát nên không đối chiếu đề cương."))
     rows, warnings = _guarded(result, "appendix",
                               lambda: read_appendix(content, outline.appendix if outline else ()), ([], []))
     result.tables = rows
-    result.warnings.extend(warnings)
+    result.warn(*warnings)
     if not has_header:
         return result
     sections = _guarded(result, "sections", lambda: find_sections(content), [])
     if outline is None:
         result.sections, warnings = unmatched_sections(sections)
-        result.warnings.extend(warnings)
+        result.warn(*warnings)
         return result
     matched = _guarded(result, "outline", lambda: match_outline(sections, outline, bool(rows)), None)
     if matched is not None:
         result.sections, present, missing, warnings = matched
         result.outline = {"id": outline.id, "present": present, "missing": missing}
-        result.warnings.extend(warnings)
+        result.warn(*warnings)
     return result
 
 
@@ -110,7 +120,9 @@ def _ocr(content: Content, data: bytes, campaign: Campaign) -> None:
     content.blocks = ocr_pdf(data, campaign.limits.max_pdf_pages, campaign.limits.seconds_per_file * 0.6,
                              campaign.ocr_language)
     if content.blocks:
-        content.warnings.append("scanned pages read by OCR (Tesseract): check names and figures by eye")
+        content.warnings.append(Reason(
+            "scanned pages read by OCR (Tesseract): check names and figures by eye",
+            "Các trang scan được đọc bằng nhận dạng ký tự (OCR); đề nghị kiểm tra lại tên và số liệu."))
 
 
 def extract_path(path: str | Path, campaign: Campaign, unit_id: str | None = None) -> Extraction:
@@ -149,7 +161,8 @@ def _guarded(result: Extraction, part: str, step, default):
     try:
         return step()
     except Exception as exc:  # an analyser bug on one odd document must not lose the others
-        result.warnings.append(f"could not read the {part} of the document ({type(exc).__name__}: {exc})")
+        result.warn(Reason(f"could not read the {part} of the document ({type(exc).__name__}: {exc})",
+                           _PART_FAILED_VI[part]))
         return default
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ..reason import Reason
+
 METADATA_FIELDS = ("issuer", "number", "date", "doc_type", "title", "signer")
 
 
@@ -41,11 +43,14 @@ Block = Paragraph | Table
 
 @dataclass
 class Content:
+    """What a format reader found. Each warning is worded where it is made, in English for the
+    operator and in Vietnamese for the secretary."""
+
     format: str
     blocks: list[Block] = field(default_factory=list)
     scanned: bool = False
     pages: int | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Reason] = field(default_factory=list)
 
 
 class UnreadableFile(Exception):
@@ -64,7 +69,10 @@ def empty_metadata() -> dict:
 
 @dataclass
 class Extraction:
-    """What `intake-bot extract FILE --json` prints (cli-contract.md), plus bookkeeping."""
+    """What `intake-bot extract FILE --json` prints (cli-contract.md), plus bookkeeping.
+
+    `warnings` are in English for the operator, `warnings_vi` the same warnings in Vietnamese
+    for the secretary (the digest), in the same order; both grow together through `warn`."""
 
     file: str
     format: str
@@ -75,8 +83,14 @@ class Extraction:
     sections: list[dict] = field(default_factory=list)
     tables: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    warnings_vi: list[str] = field(default_factory=list)
     error: str | None = None
     error_vi: str | None = None
+
+    def warn(self, *warnings: Reason) -> None:
+        for warning in warnings:
+            self.warnings.append(warning.en)
+            self.warnings_vi.append(warning.vi)
 
     @property
     def readable(self) -> bool:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..config import Outline, OutlineItem
+from ..reason import Reason
 from ..text import collapse, fold
 from .header import body_start, is_signature_line, is_upper
 from .model import Content, Paragraph, Table
@@ -482,7 +483,7 @@ def match_outline(sections: list[dict], outline: Outline, has_appendix_rows: boo
     return out, present, missing, empty_section_warnings(out)
 
 
-def unmatched_sections(sections: list[dict]) -> tuple[list[dict], list[str]]:
+def unmatched_sections(sections: list[dict]) -> tuple[list[dict], list[Reason]]:
     """Sections of a document that no outline applies to: keys None, tentative headings left
     out (nothing confirms them), and the warnings for headings with nothing under them."""
     out = [{"key": None, "heading": s["heading"], "level": s["level"], "text_chars": s["text_chars"]}
@@ -490,11 +491,12 @@ def unmatched_sections(sections: list[dict]) -> tuple[list[dict], list[str]]:
     return out, empty_section_warnings(out)
 
 
-def empty_section_warnings(sections: list[dict]) -> list[str]:
+def empty_section_warnings(sections: list[dict]) -> list[Reason]:
     """A heading with nothing under it: no text before the next heading, which is not its child."""
     warnings = []
     for n, section in enumerate(sections):
         following = sections[n + 1] if n + 1 < len(sections) else None
         if section["text_chars"] == 0 and (following is None or following["level"] <= section["level"]):
-            warnings.append(f"Mục «{section['heading']}» không có nội dung.")
+            warnings.append(Reason(f"section «{section['heading']}» has no text",
+                                   f"Mục «{section['heading']}» không có nội dung."))
     return warnings

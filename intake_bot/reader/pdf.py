@@ -54,7 +54,9 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pdfplumber.table import TableFinder
 
+from ..reason import Reason
 from ..text import collapse, fold
+from ..vnformat import vn_number
 from .model import Content, Paragraph, Table, UnreadableFile
 
 _MAX_CHARS_PER_PAGE = 60_000
@@ -207,7 +209,8 @@ def read_pdf(data: bytes, max_pages: int = 300) -> Content:
             raise UnreadableFile(*_REASON_NO_PAGES)
         content.pages = total
         if total > max_pages:
-            content.warnings.append(f"read only the first {max_pages} of {total} pages")
+            content.warnings.append(Reason(f"read only the first {max_pages} of {total} pages",
+                                           f"Chỉ đọc {max_pages} trang đầu trong tổng số {total} trang của tệp PDF."))
         pages = [_scan_page(document, index, content.warnings) for index in range(min(total, max_pages))]
     finally:
         document.close()
@@ -220,11 +223,12 @@ def read_pdf(data: bytes, max_pages: int = 300) -> Content:
         content.scanned = True
         return content
     if not text_chars:
-        content.warnings.append("the PDF holds no text")
+        content.warnings.append(Reason("the PDF holds no text", "Tệp PDF không có nội dung chữ để đọc."))
         return content
     if image_only:
-        content.warnings.append("pages without a text layer (scanned), not read: "
-                                + ", ".join(map(str, image_only)))
+        numbers = ", ".join(map(str, image_only))
+        content.warnings.append(Reason(f"pages without a text layer (scanned), not read: {numbers}",
+                                       f"Các trang {numbers} là ảnh scan, không có lớp chữ nên chưa đọc được."))
 
     for page in pages:
         page.lines = _group_lines(page.words, page.number)
@@ -254,12 +258,12 @@ def _open(data: bytes) -> pdfium.PdfDocument:
 
 # --- pypdfium2: characters, words, page graphics -------------------------------------------------
 
-def _scan_page(document: pdfium.PdfDocument, index: int, warnings: list[str]) -> _Page | None:
+def _scan_page(document: pdfium.PdfDocument, index: int, warnings: list[Reason]) -> _Page | None:
     number = index + 1
     try:
         page = document[index]
     except pdfium.PdfiumError:
-        warnings.append(f"page {number} cannot be read")
+        warnings.append(_unreadable_page(number))
         return None
     try:
         width, height = page.get_size()
@@ -275,15 +279,20 @@ def _scan_page(document: pdfium.PdfDocument, index: int, warnings: list[str]) ->
         if graphics.read(page):
             _find_tables(result, graphics, warnings)
         else:
-            warnings.append(f"page {number}: too many drawing objects, tables not searched")
+            warnings.append(Reason(f"page {number}: too many drawing objects, tables not searched",
+                                   f"Trang {number} có quá nhiều hình vẽ nên không tìm bảng trên trang này."))
         result.image_only = result.chars < _SCAN_TEXT_CHARS and (
             graphics.image_area >= _SCAN_IMAGE_SHARE * width * height or graphics.paths >= _SCAN_PATHS)
         return result
     except pdfium.PdfiumError:
-        warnings.append(f"page {number} cannot be read")
+        warnings.append(_unreadable_page(number))
         return None
     finally:
         page.close()
+
+
+def _unreadable_page(number: int) -> Reason:
+    return Reason(f"page {number} cannot be read", f"Trang {number} của tệp PDF bị lỗi, không đọc được.")
 
 
 def _text_direction(textpage: pdfium.PdfTextPage) -> int:
@@ -318,7 +327,7 @@ def _text_frame(page: pdfium.PdfPage, quarter_turns: int) -> tuple[Callable, flo
 
 
 def _page_words(textpage: pdfium.PdfTextPage, display: Callable, number: int,
-                warnings: list[str]) -> list[_Word]:
+                warnings: list[Reason]) -> list[_Word]:
     """Words from the text layer in stream order: a word ends at a space (pdfium inserts one where
     glyphs are far apart) or where the next glyph does not follow on the same line.
 
@@ -326,7 +335,8 @@ def _page_words(textpage: pdfium.PdfTextPage, display: Callable, number: int,
     raw = textpage.raw
     count = pdfium_c.FPDFText_CountChars(raw)
     if count > _MAX_CHARS_PER_PAGE:
-        warnings.append(f"page {number}: only the first {_MAX_CHARS_PER_PAGE} characters read")
+        warnings.append(Reason(f"page {number}: only the first {_MAX_CHARS_PER_PAGE} characters read",
+                               f"Trang {number} quá dài: chỉ đọc {vn_number(_MAX_CHARS_PER_PAGE)} ký tự đầu."))
         count = _MAX_CHARS_PER_PAGE
     get_unicode = pdfium_c.FPDFText_GetUnicode
     get_box = pdfium_c.FPDFText_GetLooseCharBox
@@ -525,7 +535,7 @@ def _apply(matrix: tuple, x: float, y: float) -> tuple[float, float]:
 _MIN_CELLS_OF_ONE_ROW = 3
 
 
-def _find_tables(page: _Page, graphics: _Graphics, warnings: list[str]) -> None:
+def _find_tables(page: _Page, graphics: _Graphics, warnings: list[Reason]) -> None:
     """Fill page.tables and keep in page.words only the words outside them.
 
     The rules are handed to pdfplumber's TableFinder as explicit lines, so it builds the cells
@@ -538,7 +548,8 @@ def _find_tables(page: _Page, graphics: _Graphics, warnings: list[str]) -> None:
     rows_at = {round(edge["top"] / 3) for edge in horizontal}  # pdfplumber snaps within 3 pt
     columns_at = {round(edge["x0"] / 3) for edge in vertical}
     if len(rows_at) * len(columns_at) > _MAX_GRID_CELLS:
-        warnings.append(f"page {page.number}: too many ruled cells, tables not searched")
+        warnings.append(Reason(f"page {page.number}: too many ruled cells, tables not searched",
+                               f"Trang {page.number} có quá nhiều ô kẻ nên không tìm bảng trên trang này."))
         return
     finder = TableFinder(None, {"vertical_strategy": "explicit", "horizontal_strategy": "explicit",
                                 "explicit_vertical_lines": vertical, "explicit_horizontal_lines": horizontal})

@@ -35,7 +35,9 @@ import zipfile
 
 import openpyxl
 
+from ..reason import Reason
 from ..text import collapse, nfc
+from ..vnformat import vn_number
 from .model import Content, Table, UnreadableFile
 
 # openpyxl keeps every cell as an object: tens of times the XML's size in memory.
@@ -67,7 +69,8 @@ def read_xlsx(data: bytes) -> Content:
     try:
         for sheet in workbook.worksheets:
             if sheet.sheet_state != "visible":
-                content.warnings.append(f"hidden sheet {sheet.title!r} not read")
+                content.warnings.append(Reason(f"hidden sheet {sheet.title!r} not read",
+                                               f"Trang tính ẩn «{sheet.title}» không được đọc."))
                 continue
             rows = _sheet_rows(sheet, content.warnings)
             if rows:
@@ -92,12 +95,14 @@ def _open(data: bytes) -> openpyxl.Workbook:
         raise UnreadableFile(*_REASON_DAMAGED) from None
 
 
-def _sheet_rows(sheet, warnings: list[str]) -> list[list[str]]:
+def _sheet_rows(sheet, warnings: list[Reason]) -> list[list[str]]:
     """The sheet's grid as text, without rows or columns that hold nothing."""
     last_row, last_column = sheet.max_row, sheet.max_column
     if last_row > _MAX_ROWS or last_column > _MAX_COLUMNS:
-        warnings.append(f"sheet {sheet.title!r}: only the first {_MAX_ROWS} rows and "
-                        f"{_MAX_COLUMNS} columns read")
+        warnings.append(Reason(f"sheet {sheet.title!r}: only the first {_MAX_ROWS} rows and "
+                               f"{_MAX_COLUMNS} columns read",
+                               f"Trang tính «{sheet.title}» quá lớn: chỉ đọc {vn_number(_MAX_ROWS)} dòng và "
+                               f"{_MAX_COLUMNS} cột đầu."))
         last_row, last_column = min(last_row, _MAX_ROWS), min(last_column, _MAX_COLUMNS)
     # Cells covered by a merged range are MergedCell objects whose value is None, so they read "".
     grid = [[_cell_text(cell) for cell in row]
