@@ -62,8 +62,10 @@ def _file_facts(campaign: Campaign, unit_id: str | None, received: ReceivedFile)
 
 
 def acknowledgement(campaign: Campaign, message, decision, files: list[ReceivedFile],
-                    now: dt.datetime | None = None) -> Draft | None:
-    """The reply to a unit's message, or None when the decision asks for no reply."""
+                    now: dt.datetime | None = None, received_at: dt.datetime | None = None) -> Draft | None:
+    """The reply to a unit's message, or None when the decision asks for no reply. It says the
+    message was received at `received_at`, its arrival at our server (pipeline.arrival_time),
+    which after an outage is well before `now`."""
     if decision.action not in REPLY_ACTIONS or not message.from_address:
         return None
     unit = campaign.units.get(decision.unit or "")
@@ -77,7 +79,7 @@ def acknowledgement(campaign: Campaign, message, decision, files: list[ReceivedF
         "kind": decision.action,
         "subject": shown_name(message.subject or "", SHOWN_CHARS),
         "sent_at": message.date,
-        "received_at": now.astimezone(campaign.tz),
+        "received_at": (received_at or now).astimezone(campaign.tz),
         "files": [_file_facts(campaign, decision.unit, f) for f in files],
         "missing": [{"key": key, "title": outline.title_of(key)} for key in missing] if outline else [],
         "deadline_passed": now.astimezone(campaign.tz).date() > campaign.deadline,

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import mailbox
+import os
 import shutil
+from email.parser import BytesHeaderParser
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from .config import bundled
@@ -34,29 +37,33 @@ def fresh_data_dir(data_dir: Path) -> None:
 
 
 def fill_maildir(path: Path) -> int:
+    """Deliver each sample as if it had arrived when its Date header says: the unique name starts
+    with that time and the file's mtime is set to it, as a mail server delivering it then would
+    (the bot takes a message's arrival, not the present, as its received time)."""
     box = mailbox.Maildir(path, create=True)
     samples = sample_messages()
-    for sample in samples:
-        box.add(sample.read_bytes())
+    for n, sample in enumerate(samples):
+        when = _sent_at(sample).timestamp()
+        key = box.add(sample.read_bytes())
+        delivered = path / "new" / f"{int(when)}.M{n}P{os.getpid()}.intake-bot-demo"
+        os.rename(path / "new" / key, delivered)
+        os.utime(delivered, (when, when))
     return len(samples)
 
 
 def demo_clock(campaign) -> dt.datetime:
     """The digest time on the first reminder slot after the newest sample message."""
-    from email.utils import parsedate_to_datetime
-
     from .followup import schedule
 
-    newest = max(parsedate_to_datetime(_date_header(p)) for p in sample_messages())
+    newest = max(_sent_at(p) for p in sample_messages())
     day = next((slot.day for slot in schedule(campaign) if slot.day > newest.astimezone(campaign.tz).date()),
                campaign.deadline)
     return dt.datetime.combine(day, campaign.digest_time, campaign.tz)
 
 
-def _date_header(path: Path) -> str:
-    from email.parser import BytesHeaderParser
-
-    return str(BytesHeaderParser().parsebytes(path.read_bytes())["Date"])
+def _sent_at(path: Path) -> dt.datetime:
+    """A sample's Date header."""
+    return parsedate_to_datetime(str(BytesHeaderParser().parsebytes(path.read_bytes())["Date"]))
 
 
 def run_demo(rt) -> int:

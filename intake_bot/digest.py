@@ -243,8 +243,10 @@ def _unit_line(campaign: Campaign, p: UnitProgress) -> dict:
 
 
 def _arrivals(store, since: dt.datetime, names: dict, tz) -> list[dict]:
-    """Mail received since `since`, each file with its version, or why it cannot be read in the
-    words the sender was given (the extraction's `error_vi`)."""
+    """Mail recorded since `since`, each file with its version, or why it cannot be read in the
+    words the sender was given (the extraction's `error_vi`). Recorded, not arrived: mail that
+    reached the server during an outage, before the previous digest, is still news; it shows
+    its arrival time."""
     documents: dict[int, list] = {}
     for doc in store.documents():
         documents.setdefault(doc.message_row_id, []).append(doc)
@@ -255,7 +257,7 @@ def _arrivals(store, since: dt.datetime, names: dict, tz) -> list[dict]:
         "files": [{"filename": d.filename, "version": d.version,
                    "duplicate": d.duplicate_of is not None, "problem": _problem_vi(d)}
                   for d in documents.get(m.id, [])],
-    } for m in sorted(store.messages(), key=lambda m: m.received_at) if m.received_at >= since]
+    } for m in sorted(store.messages(), key=lambda m: m.received_at) if m.recorded_at >= since]
 
 
 def _problem_vi(document) -> str | None:

@@ -119,7 +119,7 @@ def take(p: Pass, item: SourceMessage) -> None:
         return mark(p, item.key)
     decision, error = understand(p, message, error)
     documents, files = number_documents(p, decision)
-    reply, refusal = decide_reply(p, message, decision, files, item.key)
+    reply, refusal = decide_reply(p, item, message, decision, files)
     if refusal:
         decision.add(Reason(f"no reply: {refusal.reason}", f"không gửi thư trả lời: {refusal.reason_vi}"))
     log.info("%s: recording", item.key)
@@ -303,8 +303,8 @@ def reply_refusal(p: Pass, message: ParsedMessage) -> Refusal | None:
     return None
 
 
-def decide_reply(p: Pass, message: ParsedMessage, decision: Decision, files: list[ReceivedFile],
-                 source_key: str) -> tuple[NewOutgoing | None, Refusal | None]:
+def decide_reply(p: Pass, item: SourceMessage, message: ParsedMessage, decision: Decision,
+                 files: list[ReceivedFile]) -> tuple[NewOutgoing | None, Refusal | None]:
     """The reply to queue (key `ack:<Message-ID or source key>`), or why there is none. Only
     the actions that answer the sender get one; the others are no refusal, just no reply."""
     if decision.action not in REPLY_ACTIONS:
@@ -313,7 +313,8 @@ def decide_reply(p: Pass, message: ParsedMessage, decision: Decision, files: lis
     if refusal:
         return None, refusal
     try:
-        draft = p.compose(p.campaign, message, decision, files, now=p.now)
+        draft = p.compose(p.campaign, message, decision, files, now=p.now,
+                          received_at=arrival_time(p, item, message))
     except Exception as exc:  # a broken template must not keep the message from being recorded
         log.exception("cannot compose the reply to %s", message.message_id)
         return None, Refusal(decide_reply, f"the reply could not be written ({type(exc).__name__}: {exc}); "
@@ -322,7 +323,7 @@ def decide_reply(p: Pass, message: ParsedMessage, decision: Decision, files: lis
                              "(lệnh intake-bot check)")
     if draft is None:
         return None, None
-    return p.outbox.prepare(reply_key(message.message_id, source_key), draft), None
+    return p.outbox.prepare(reply_key(message.message_id, item.key), draft), None
 
 
 REPORTED_REFUSALS.add(decide_reply)  # a reply that could not be written (a broken template)
@@ -351,16 +352,23 @@ def incoming(p: Pass, item: SourceMessage, raw_sha256: str, message: ParsedMessa
     """The message row: the reasons in English in their column (for `status` and the operator),
     the whole decision as JSON, with the reasons in Vietnamese (`reasons_vi`) that the digest
     shows; a message that could not be handled keeps only its error and the reasons."""
-    sent = _aware(message.date)
     return NewMessage(
         source_key=item.key, raw_sha256=raw_sha256, message_id=message.message_id,
         sender=message.from_address.lower(), sender_name=message.from_name, subject=message.subject,
-        sent_date=sent, received_at=_aware(item.internal_date) or sent or p.now,
+        sent_date=_aware(message.date), received_at=arrival_time(p, item, message),
         category=decision.category, unit=decision.unit, action=decision.action,
         reasons=list(decision.reasons), problems=list(message.problems),
         decision=(decision.to_json(message) if error is None
                   else {"error": error.en, "reasons_vi": list(decision.reasons_vi)}),
         review_state=review_state(decision, error))
+
+
+def arrival_time(p: Pass, item: SourceMessage, message: ParsedMessage) -> dt.datetime:
+    """When the message reached our server (IMAP INTERNALDATE, the Maildir file's delivery
+    time); the sender's Date header only when the source gives none, then the pass's clock.
+    The acknowledgement, `status`, lateness and the digest all use it: after an outage a unit
+    that wrote on time must not look late."""
+    return _aware(item.internal_date) or _aware(message.date) or p.now
 
 
 def events_for(p: Pass, item: SourceMessage, message: ParsedMessage, decision: Decision,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import email
 import hashlib
 import mailbox
@@ -94,17 +95,31 @@ def test_the_keyword_letter_follows_dovecot_keywords(tmp_path, campaign):
     assert list(source.fetch_new()) == []
 
 
-def test_mail_from_before_the_campaign_start_is_not_given(tmp_path, campaign):
+def delivered_at(path: Path, raw: bytes, when: dt.datetime, name_time: dt.datetime | None = None) -> str:
+    """Deliver as a server did at `when`: the file's mtime (Dovecot's received date); the unique
+    name starts with `name_time` (default: now, as after an IMAP APPEND or a copy)."""
+    key = deliver(path, raw)
+    stamp = int((name_time or dt.datetime.now(dt.timezone.utc)).timestamp())
+    unique = f"{stamp}.{key.partition('.')[2]}"
+    os.rename(path / "new" / key, path / "new" / unique)
+    os.utime(path / "new" / unique, (when.timestamp(), when.timestamp()))
+    return unique
+
+
+def test_mail_that_arrived_before_the_campaign_start_is_not_given(tmp_path, campaign):
     box = tmp_path / "Maildir"
-    old = deliver(box, make_message(1, date="Thu, 25 Apr 2024 23:59:00 +0700"))
-    late_utc = deliver(box, make_message(2, date="Thu, 25 Apr 2024 20:00:00 +0000"))
-    no_date = make_message(3).replace(b"Date: Wed, 08 May 2024 09:00:00 +0700\r\n", b"")
-    old_file = deliver(box, no_date, age_seconds=3 * 365 * 86400)  # the file's time decides
-    new_file = deliver(box, no_date.replace(b"<3.intake", b"<4.intake"))
-    given = [m.key for m in MaildirSource(box, campaign).fetch_new()]
-    assert sorted(given) == sorted([f"maildir:{late_utc}", f"maildir:{new_file}"])
-    assert f"maildir:{old}" not in given and f"maildir:{old_file}" not in given
-    assert len(os.listdir(box / "new")) == 4  # skipped, never deleted
+    ict = dt.timezone(dt.timedelta(hours=7))
+    # Dated in the campaign, arrived before it (the Date header is the sender's clock): skipped.
+    old = delivered_at(box, make_message(1), dt.datetime(2024, 4, 25, 23, 59, tzinfo=ict))
+    late_utc = delivered_at(box, make_message(2), dt.datetime(2024, 4, 25, 20, 0, tzinfo=dt.timezone.utc))
+    # A copied Maildir: new mtimes, but the names keep the delivery time.
+    copied = delivered_at(box, make_message(3), dt.datetime.now(dt.timezone.utc),
+                          name_time=dt.datetime(2024, 4, 20, 8, 0, tzinfo=ict))
+    given = {m.key: m.internal_date for m in MaildirSource(box, campaign).fetch_new()}
+    assert list(given) == [f"maildir:{late_utc}"]
+    assert given[f"maildir:{late_utc}"] == dt.datetime(2024, 4, 25, 20, 0, tzinfo=dt.timezone.utc)
+    assert f"maildir:{old}" not in given and f"maildir:{copied}" not in given
+    assert len(os.listdir(box / "new")) == 3  # skipped, never deleted
 
 
 def test_a_huge_file_is_given_as_its_headers_with_the_reason(tmp_path, campaign):

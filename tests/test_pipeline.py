@@ -28,6 +28,7 @@ from intake_bot.pipeline import Pass, PassSummary, reply_refusal, run_pass
 from intake_bot.reader.extract import extract_bytes
 from tests.conftest import CORPUS
 from tests.mime_builder import DOCX_TYPE, attachment, docx_bytes, simple
+from tests.dovecot import dovecot  # noqa: F401  (a fixture)
 from tests.smtp_sink import free_port, smtp_sink  # noqa: F401  (a fixture)
 from tests.test_classify import VIETNAMESE_LETTERS, assert_vietnamese_twins
 
@@ -123,9 +124,9 @@ def test_a_resend_is_a_duplicate_and_a_corrected_file_the_next_version(campaign,
             report_mail("<v2@vanlam>", corrected)]
     seen = []
 
-    def compose(campaign, message, decision, files, now):
+    def compose(campaign, message, decision, files, **when):
         seen.append([(f.filename, f.version, f.duplicate_of) for f in files])
-        return pipeline.acknowledgement(campaign, message, decision, files, now=now)
+        return pipeline.acknowledgement(campaign, message, decision, files, **when)
 
     source = ListSource([SourceMessage(f"test:{n}", raw, now) for n, raw in enumerate(raws)])
     summary = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, compose=compose, extract=extract)
@@ -396,3 +397,44 @@ def test_a_message_that_cannot_be_parsed_is_recorded_with_both_reasons(campaign,
     assert row.reasons == ["the message could not be parsed: ValueError: a bug in the parser"]
     assert row.decision["reasons_vi"] == [
         "Hệ thống không đọc được cấu trúc thư; đề nghị đồng chí xem thư gốc trong hộp thư"]
+
+
+@pytest.mark.imap
+def test_received_time_is_the_arrival_at_the_server(campaign, tmp_path, dovecot, monkeypatch):
+    """After an outage the bot reads on 14/5 a mail that reached the server on 8/5 at 09:14 and
+    whose sender's clock wrote 13/5 in its Date header: the acknowledgement, `status`, the
+    lateness and the digest all say 8/5 09:14, over IMAP (INTERNALDATE, set by APPEND) and over
+    the Maildir Dovecot wrote for that APPEND (the file's delivery time)."""
+    from intake_bot.digest import build_digest
+    from intake_bot.mailbox.url import open_source
+    from intake_bot.progress import unit_progress
+    from intake_bot.store.db import DATABASE_URL_ENV, Store
+
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    arrived = dt.datetime(2024, 5, 8, 9, 14, tzinfo=campaign.tz)
+    after_outage = dt.datetime(2024, 5, 14, 17, 0, tzinfo=campaign.tz)
+    report = docx_bytes("ỦY BAN NHÂN DÂN", "HUYỆN VĂN LÂM", "BÁO CÁO", "I. KHÁI QUÁT CHUNG", "Nội dung.")
+    raw = simple(files=[attachment(report, "BC giam sat.docx", DOCX_TYPE)],
+                 headers=[("Message-ID", "<late-clock@vanlam>"), ("Date", "Mon, 13 May 2024 08:00:00 +0700")])
+    dovecot.append(raw, date=arrived)
+    maildir_campaign = dataclasses.replace(campaign, processed_keyword="ReadFromMaildir")
+    sources = [("maildir", maildir_campaign, MaildirSource(dovecot.maildir, maildir_campaign)),
+               ("imap", campaign, open_source(dovecot.url, tmp_path / "imap", campaign, password=dovecot.password))]
+    for name, used, source in sources:
+        store = Store(tmp_path / name)
+        try:
+            summary = run_pass(used, store, source, FileTransport(tmp_path / name / "out"), after_outage,
+                               extract=extract)
+            assert (summary.new, summary.replies_queued) == (1, 1), name
+            [message] = store.messages()
+            assert message.received_at == arrived, name
+            [ack] = store.outgoing_in_states("sent")
+            assert "lúc 09 giờ 14, ngày 8 tháng 5 năm 2024" in ack.text, name
+            van_lam = {p.unit: p for p in unit_progress(store, used, after_outage)}["ubnd-van-lam"]
+            assert (van_lam.received_at, van_lam.days_late) == (arrived, 0), name
+            # Recorded after the previous digest though it arrived before: it is news tonight.
+            digest = build_digest(used, store, after_outage, since=after_outage - dt.timedelta(hours=1))
+            assert "09 giờ 14, ngày 8 tháng 5 năm 2024" in digest.text, name
+        finally:
+            source.close()
+            store.close()

@@ -12,9 +12,11 @@ Rules, and why:
   keyword, and a letter Dovecot already gave the keyword is reused.
 - Marking renames the file into cur/ with the letter added. The bytes never change and nothing
   is ever deleted.
-- A message dated before the campaign start is skipped (never deleted). Its date is the Date
-  header, because file times change when a Maildir is copied; the file's mtime when the header
-  is missing or unreadable.
+- A message's time is when it arrived (`internal_date`), not the Date its sender's machine
+  wrote: the file's mtime, as Dovecot keeps it (an IMAP APPEND with a past INTERNALDATE sets
+  it), or the delivery time at the start of its unique name when that is earlier (a copied
+  Maildir gets new mtimes, its names stay). A message that arrived before the campaign start is
+  skipped (never deleted).
 - Oldest first: by file mtime (delivery time), then by name.
 - A file larger than [limits] max_message_mb is not read whole: the source yields its header
   block with a `truncated_reason`, DOCUMENT_TOO_LARGE when a line of the file declares an
@@ -25,11 +27,9 @@ Rules, and why:
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
 import mailbox
 import os
-from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import BinaryIO, Iterator, NamedTuple
 
@@ -143,8 +143,7 @@ class MaildirSource:
             moved = self._locate(unique)
             return self._read(unique, moved) if moved is not None and moved != path else None
         self._seen_at[unique] = path
-        when = _date_header(raw) or dt.datetime.fromtimestamp(status.st_mtime, dt.timezone.utc)
-        return SourceMessage(key=KEY_PREFIX + unique, raw=raw, internal_date=when,
+        return SourceMessage(key=KEY_PREFIX + unique, raw=raw, internal_date=arrival(unique, status.st_mtime),
                              truncated_reason=reason)
 
     # ---------------------------------------------------------------- keyword letter
@@ -189,17 +188,12 @@ def _flags_of(name: str) -> str:
     return info[2:] if info.startswith("2,") else ""
 
 
-def _header_block(raw: bytes) -> bytes:
-    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
-    return raw[:min(ends)] if ends else raw
-
-
-def _date_header(raw: bytes) -> dt.datetime | None:
-    value = BytesHeaderParser().parsebytes(_header_block(raw)).get("Date")
-    try:
-        return email.utils.parsedate_to_datetime(str(value)) if value else None
-    except (TypeError, ValueError):
-        return None
+def arrival(unique: str, mtime: float) -> dt.datetime:
+    """When the message arrived: the earlier of the file's mtime and the delivery time that
+    starts its unique name ("1715135640.M…P….host", the Maildir convention), if it has one."""
+    seconds, _, _ = unique.partition(".")
+    when = min(mtime, int(seconds)) if seconds.isdigit() and int(seconds) > 0 else mtime
+    return dt.datetime.fromtimestamp(when, dt.timezone.utc)
 
 
 def _headers_and_document_scan(handle: BinaryIO) -> tuple[bytes, bool]:
