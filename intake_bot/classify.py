@@ -26,6 +26,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 
 from .compose import missing_items
 from .config import Campaign
@@ -44,13 +45,45 @@ REPLY_ACTIONS = frozenset({"acknowledge", "ask_for_missing", "ask_for_docx", "as
 # Subjects of automatic replies, folded (no diacritics, lower case). At the start of the subject
 # they are enough on their own ("Automatic reply: ...", "Thư trả lời tự động: ..."); anywhere
 # else they are only a hint: "Thông báo vắng mặt tại buổi giám sát" may be written by a person.
+# Other languages too: a unit's officer may use a foreign webmail or a responder set up abroad.
 AUTO_REPLY_SUBJECTS = ("thu tra loi tu dong", "tra loi tu dong", "tu dong tra loi", "phan hoi tu dong",
                        "vang mat", "out of office", "out of the office", "automatic reply",
                        "auto reply", "autoreply", "auto response", "away from the office",
-                       "on vacation", "vacation reply")
+                       "on vacation", "vacation reply",
+                       "automatische antwort", "abwesenheitsnotiz", "reponse automatique",
+                       "respuesta automatica", "risposta automatica", "resposta automatica",
+                       "automatisch antwoord", "automatyczna odpowiedz", "automatiska atbilde",
+                       "automaticka odpoved", "automatisk svar", "autosvar", "automaattinen vastaus",
+                       "otomatik yanit", "fuera de la oficina", "absence du bureau")
+# The same in scripts that fold() drops, compared in lower case.
+AUTO_REPLY_SUBJECTS_OTHER_SCRIPTS = ("автоматический ответ", "自动回复", "自動応答", "自動返信", "자동 응답")
+# Lotus Notes opens its out-of-office subjects with "AUTO:".
+_LOTUS_AUTO = re.compile(r"\s*AUTO\s*:", re.IGNORECASE)
+# Phrases of out-of-office answers in their opening text (folded).
+OUT_OF_OFFICE_TEXT = ("out of office", "out of the office", "on vacation", "on annual leave",
+                      "away from the office", "away from my desk", "limited access to email",
+                      "limited access to e mail", "automatic reply", "automated response",
+                      "automatic response", "auto reply", "will endeavour to reply",
+                      "thu tra loi tu dong", "day la thu tu dong", "tra loi tu dong")
 _AUTO_SUBMITTED_NO = "no"
 _SUPPRESS_VALUES = ("all", "oof", "autoreply")
-_DAEMONS = ("mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster", "mail-daemon")
+# Local parts of mail systems, without "-", "_", "." and quotes (see _system_name).
+_DAEMONS = frozenset({"mailerdaemon", "postmaster", "maildaemon", "mdaemon"})
+_DELIVERY_STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+# How much of the text is read for words of a failure notice or an out-of-office answer: they
+# open the text, and a long letter that quotes one further down is a person's.
+_OPENING_CHARS = 600
+# What failure notices say in their subjects and in their opening lines (folded).
+_FAILURE_SUBJECT_WORDS = ("undeliverable", "undelivered", "not delivered", "could not be delivered",
+                          "delivery failure", "delivery failed", "delivery status", "delivery problem",
+                          "failure notice", "returned mail", "non delivery", "delivery warning",
+                          "mail delivery failed", "user unknown", "mail error")
+_FAILURE_BODY_WORDS = ("could not be delivered", "could not deliver", "was not delivered",
+                       "undeliverable", "failed recipient", "failed recipients", "delivery has failed",
+                       "delivery to the following recipient", "permanent fatal errors",
+                       "non delivery report", "n a pas pu etre delivre", "user unknown",
+                       "no such user", "mailbox unavailable")
+_FORWARD_SUBJECT = re.compile(r"\s*(fwd?|tl|chuyển tiếp|chuyen tiep)\s*:", re.IGNORECASE)
 
 # File-sharing services a report may be sent through instead of an attachment.
 LINK_HOSTS = ("drive.google.com", "docs.google.com", "drive.usercontent.google.com",
@@ -219,31 +252,129 @@ def is_own_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) 
     return True
 
 
-def _report_type(message: ParsedMessage) -> str:
-    """The report-type of a multipart/report message (RFC 6522), else ""."""
+def _report_type(message: ParsedMessage) -> str | None:
+    """The report-type of a multipart/report message (RFC 6522), "" when it names none, None
+    when the message is no multipart/report."""
     if message.headers.get_content_type() != "multipart/report":
-        return ""
+        return None
     value = message.headers.get_param("report-type", "")
     return str(value[2] if isinstance(value, tuple) else value).strip().lower()
 
 
-def is_bounce(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
-    """A delivery status notification (RFC 3464 multipart/report; report-type=delivery-status),
-    a message with X-Failed-Recipients, or one from MAILER-DAEMON / postmaster is a bounce. A
-    null Return-Path (<>) also marks one, unless the message shows auto-reply signs: RFC 3834
-    asks auto-responders to send with a null sender too. The failed recipients are collected so
-    the secretary learns which unit address does not work; nothing is answered."""
-    evidence: list[Reason] = []
-    if _report_type(message) == "delivery-status":
-        evidence.append(Reason("a delivery status notification (multipart/report)",
-                               "thông báo tình trạng chuyển thư (multipart/report)"))
+def _system_name(local_part: str) -> bool:
+    """Whether a local part (with or without its domain) is a mail system's: MAILER-DAEMON or
+    postmaster in any spelling (mailer_daemon, Post_Master, "Postmaster\\", MDaemon)."""
+    local = re.sub(r"[-_.\\\"'\s]", "", local_part.split("@", 1)[0]).lower()
+    return local in _DAEMONS
+
+
+def _header_addresses(message: ParsedMessage, name: str) -> list[str]:
+    """The address parts of a header as written, a bare word without a domain included (the
+    parsed message keeps only addresses with an @), and whatever stands between angle brackets
+    where the parser gives up ("<Postmaster\\@host@host>")."""
+    values = message.header_all(name)
+    try:
+        parsed = [address for _, address in getaddresses(values)]
+    except (ValueError, TypeError, IndexError):
+        parsed = []
+    return parsed + [inside for value in values for inside in re.findall(r"<([^<>]*)>", value)]
+
+
+def delivery_report(message: ParsedMessage) -> Reason | None:
+    """A multipart/report of report-type delivery-status (RFC 3464), or one that names no
+    report-type: some servers leave it out, while read receipts, feedback reports and TLS
+    reports always name theirs."""
+    report_type = _report_type(message)
+    if report_type is None or report_type not in ("delivery-status", ""):
+        return None
+    return Reason("a delivery status notification (multipart/report)",
+                  "thông báo tình trạng chuyển thư (multipart/report)")
+
+
+def delivery_status_part(message: ParsedMessage) -> Reason | None:
+    """A message/delivery-status entity of the message itself, whatever wraps it: the whole
+    message, or a part of a multipart/mixed. One inside an attached message does not count:
+    that is a bounce someone forwards."""
+    stack, seen = [message.headers], 0
+    while stack and seen < 500:
+        part = stack.pop()
+        seen += 1
+        if part.get_content_type() in _DELIVERY_STATUS_TYPES:
+            return Reason(f"a {part.get_content_type()} part", f"có phần {part.get_content_type()}")
+        payload = part.get_payload()
+        if part.get_content_maintype() == "multipart" and isinstance(payload, list):
+            stack.extend(p for p in payload if hasattr(p, "get_payload"))
+    return None
+
+
+def failed_recipients_header(message: ParsedMessage) -> Reason | None:
+    """X-Failed-Recipients (Exim, Gmail)."""
     if message.header("X-Failed-Recipients"):
-        evidence.append(Reason("X-Failed-Recipients header", "có trường X-Failed-Recipients"))
-    local = message.from_address.split("@", 1)[0]
-    if local in _DAEMONS:
-        evidence.append(Reason(f"sent by {message.from_address}", f"gửi từ {message.from_address}"))
+        return Reason("X-Failed-Recipients header", "có trường X-Failed-Recipients")
+    return None
+
+
+def mail_system_sender(message: ParsedMessage) -> Reason | None:
+    """From names a mail system: MAILER-DAEMON or postmaster, with or without a domain
+    ("Mail Delivery Subsystem <MAILER-DAEMON>"), or the null sender "<>" that some servers
+    copy from the envelope into From."""
+    value = message.header("From")
+    if re.search(r"<\s*>", value):
+        return Reason(f"null sender in From ({value})", f"địa chỉ gửi để trống (From: {value})")
+    for address in _header_addresses(message, "From"):
+        if _system_name(address):
+            return Reason(f"sent by {address}", f"gửi từ {address}")
+    return None
+
+
+def mail_system_return_path(message: ParsedMessage) -> Reason | None:
+    """Return-Path <MAILER-DAEMON@host>: the envelope sender some servers give their bounces
+    instead of the null one."""
+    for address in _header_addresses(message, "Return-Path"):
+        if _system_name(address):
+            return Reason(f"Return-Path {address}", f"địa chỉ trả về là của máy chủ thư ({address})")
+    return None
+
+
+def failure_auto_submitted(message: ParsedMessage) -> Reason | None:
+    """Auto-Submitted: auto-generated (failure), as sendmail marks its bounces: an
+    automatic message, and one about a failure."""
+    value = message.header("Auto-Submitted").lower()
+    if re.search(r"\(\s*failure\s*\)", value):
+        return Reason(f"Auto-Submitted: {value}", f"trường Auto-Submitted: {value}")
+    return None
+
+
+def failure_notice_words(message: ParsedMessage) -> Reason | None:
+    """A failure notice in words alone, for servers that mark their bounces no other way: a
+    subject that says the mail was not delivered AND a body that opens by saying so too. Never
+    a message with a document of its own, nor a forward: a person wrote those."""
+    subject = fold(message.subject)
+    if _FORWARD_SUBJECT.match(message.subject) or any(
+            a.kind in DOCUMENT_FORMATS and not a.origin for a in message.attachments):
+        return None
+    said = next((w for w in _FAILURE_SUBJECT_WORDS if f" {w} " in f" {subject} "), None)
+    body = fold(message.text[:_OPENING_CHARS])
+    told = next((w for w in _FAILURE_BODY_WORDS if f" {w} " in f" {body} "), None)
+    if not (said and told):
+        return None
+    return Reason(f"failure notice: the subject says {said!r}, the text {told!r}",
+                  f"thông báo lỗi chuyển thư: tiêu đề có {_quoted(said)}, nội dung có {_quoted(told)}")
+
+
+# Each returns its evidence, or None. Any one makes a bounce.
+BOUNCE_SIGNS = (delivery_report, delivery_status_part, failed_recipients_header, mail_system_sender,
+                mail_system_return_path, failure_auto_submitted, failure_notice_words)
+
+
+def is_bounce(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+    """A delivery status notification: any one of BOUNCE_SIGNS. A null Return-Path (<>) also
+    marks one, unless the message shows auto-reply signs: RFC 3834 asks auto-responders to send
+    with a null sender too. The failed recipients are collected so the secretary learns which
+    unit address does not work; nothing is answered."""
+    evidence = [reason for sign in BOUNCE_SIGNS if (reason := sign(message))]
     strong, weak = auto_reply_evidence(message)
-    if not evidence and message.header("Return-Path").strip() == "<>" and not (strong or weak):
+    if not evidence and null_return_path(message) and not (strong or weak):
         evidence.append(Reason("null Return-Path (<>)", "địa chỉ trả về để trống (Return-Path: <>)"))
     if not evidence:
         return False
@@ -266,37 +397,118 @@ def is_bounce(message: ParsedMessage, campaign: Campaign, decision: Decision) ->
     return True
 
 
-def auto_reply_evidence(message: ParsedMessage) -> tuple[list[Reason], list[Reason]]:
-    """(strong, weak) signs of an automatic reply. Strong: Auto-Submitted other than "no"
-    (RFC 3834), X-Autoreply, X-Autorespond, Precedence/X-Precedence auto_reply, a read-receipt
-    report (RFC 8098), an auto-reply phrase opening the subject. Weak: X-Auto-Response-Suppress
-    (Outlook sets it on auto-replies but also on ordinary mail), an auto-reply phrase elsewhere
-    in the subject."""
-    strong: list[Reason] = []
-    weak: list[Reason] = []
-    submitted = message.header("Auto-Submitted").split(";", 1)[0].strip().lower()
-    if submitted and submitted != _AUTO_SUBMITTED_NO:
-        strong.append(Reason(f"Auto-Submitted: {submitted}", f"trường Auto-Submitted: {submitted}"))
+def null_return_path(message: ParsedMessage) -> Reason | None:
+    """Return-Path: <> (the null reverse path of RFC 5321, used by bounces and by
+    auto-responders that follow RFC 3834)."""
+    if message.header("Return-Path").strip() == "<>":
+        return Reason("null Return-Path (<>)", "địa chỉ trả về để trống (Return-Path: <>)")
+    return None
+
+
+# ------------------------------------------------------------------ automatic replies
+
+
+def auto_submitted(message: ParsedMessage) -> Reason | None:
+    """Auto-Submitted other than "no" (RFC 3834)."""
+    value = message.header("Auto-Submitted").split(";", 1)[0].strip().lower()
+    if value and value != _AUTO_SUBMITTED_NO:
+        return Reason(f"Auto-Submitted: {value}", f"trường Auto-Submitted: {value}")
+    return None
+
+
+def autoreply_header(message: ParsedMessage) -> Reason | None:
+    """X-Autoreply or X-Autorespond (vacation programs, Yahoo, mail.ru)."""
     for name in ("X-Autoreply", "X-Autorespond"):
         if message.header(name).strip().lower() not in ("", "no"):
-            strong.append(Reason(f"{name} header", f"có trường {name}"))
+            return Reason(f"{name} header", f"có trường {name}")
+    return None
+
+
+def auto_reply_precedence(message: ParsedMessage) -> Reason | None:
+    """Precedence or X-Precedence: auto_reply."""
     for name in ("Precedence", "X-Precedence"):
         if message.header(name).strip().lower() == "auto_reply":
-            strong.append(Reason(f"{name}: auto_reply", f"trường {name}: auto_reply"))
+            return Reason(f"{name}: auto_reply", f"trường {name}: auto_reply")
+    return None
+
+
+def read_receipt(message: ParsedMessage) -> Reason | None:
+    """A read receipt (RFC 8098 disposition notification)."""
     if _report_type(message) == "disposition-notification":
-        strong.append(Reason("a read receipt (disposition notification)", "thư báo đã đọc"))
+        return Reason("a read receipt (disposition notification)", "thư báo đã đọc")
+    return None
+
+
+def _auto_reply_phrase(subject: str) -> tuple[str, bool] | None:
+    """The auto-reply phrase of a subject, and whether it opens the subject."""
+    if _LOTUS_AUTO.match(subject):
+        return "AUTO:", True
+    folded, lowered = fold(subject), subject.casefold()
+    for phrase in AUTO_REPLY_SUBJECTS:
+        if folded.startswith(phrase):
+            return phrase, True
+        if f" {phrase} " in f" {folded} ":
+            return phrase, False
+    for phrase in AUTO_REPLY_SUBJECTS_OTHER_SCRIPTS:
+        if phrase in lowered:
+            return phrase, lowered.lstrip(" [(").startswith(phrase)
+    return None
+
+
+def auto_reply_subject(message: ParsedMessage) -> Reason | None:
+    """An auto-reply phrase opening the subject ("Automatic reply: ...", "Thư trả lời tự
+    động: ...", "[Automatyczna odpowiedź]", Lotus Notes' "AUTO: ... is out of the office")."""
+    found = _auto_reply_phrase(message.subject)
+    if found and found[1]:
+        return Reason(f"subject starts with {found[0]!r}", f"tiêu đề thư bắt đầu bằng {_quoted(found[0])}")
+    return None
+
+
+def auto_reply_phrase_in_subject(message: ParsedMessage) -> Reason | None:
+    """An auto-reply phrase elsewhere in the subject: only a hint, "Thông báo vắng mặt tại buổi
+    giám sát" may be written by a person."""
+    found = _auto_reply_phrase(message.subject)
+    if found and not found[1]:
+        return Reason(f"subject contains {found[0]!r}", f"tiêu đề thư có cụm từ {_quoted(found[0])}")
+    return None
+
+
+def response_suppress(message: ParsedMessage) -> Reason | None:
+    """X-Auto-Response-Suppress: Outlook sets it on auto-replies, but also on ordinary mail."""
     suppress = message.header("X-Auto-Response-Suppress")
     if any(value in suppress.lower() for value in _SUPPRESS_VALUES):
-        weak.append(Reason(f"X-Auto-Response-Suppress: {suppress}", f"trường X-Auto-Response-Suppress: {suppress}"))
-    subject = fold(message.subject)
-    for phrase in AUTO_REPLY_SUBJECTS:
-        if subject.startswith(phrase):
-            strong.append(Reason(f"subject starts with {phrase!r}", f"tiêu đề thư bắt đầu bằng {_quoted(phrase)}"))
-            break
-        if f" {phrase} " in f" {subject} ":
-            weak.append(Reason(f"subject contains {phrase!r}", f"tiêu đề thư có cụm từ {_quoted(phrase)}"))
-            break
-    return strong, weak
+        return Reason(f"X-Auto-Response-Suppress: {suppress}", f"trường X-Auto-Response-Suppress: {suppress}")
+    return None
+
+
+def bulk_precedence(message: ParsedMessage) -> Reason | None:
+    """Precedence: junk or bulk, which vacation(1) and many responders set (and lists too)."""
+    precedence = message.header("Precedence").strip().lower()
+    if precedence in ("junk", "bulk"):
+        return Reason(f"Precedence: {precedence}", f"trường Precedence: {precedence}")
+    return None
+
+
+def out_of_office_text(message: ParsedMessage) -> Reason | None:
+    """The opening of the text says it is an out-of-office or automatic answer ("I am out of
+    the office", "Đây là thư trả lời tự động"): responders whose headers say nothing."""
+    opening = fold(message.text[:_OPENING_CHARS])
+    for phrase in OUT_OF_OFFICE_TEXT:
+        if f" {phrase} " in f" {opening} ":
+            return Reason(f"the text says {phrase!r}", f"nội dung thư có cụm từ {_quoted(phrase)}")
+    return None
+
+
+# One strong sign makes an automatic reply; weak ones need a second.
+STRONG_AUTO_REPLY_SIGNS = (auto_submitted, autoreply_header, auto_reply_precedence, read_receipt,
+                           auto_reply_subject)
+WEAK_AUTO_REPLY_SIGNS = (response_suppress, auto_reply_phrase_in_subject, bulk_precedence, out_of_office_text)
+
+
+def auto_reply_evidence(message: ParsedMessage) -> tuple[list[Reason], list[Reason]]:
+    """(strong, weak) signs of an automatic reply: STRONG_AUTO_REPLY_SIGNS, WEAK_AUTO_REPLY_SIGNS."""
+    return ([reason for sign in STRONG_AUTO_REPLY_SIGNS if (reason := sign(message))],
+            [reason for sign in WEAK_AUTO_REPLY_SIGNS if (reason := sign(message))])
 
 
 def is_auto_reply(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
@@ -304,6 +516,8 @@ def is_auto_reply(message: ParsedMessage, campaign: Campaign, decision: Decision
     One exception: mail marked only "Auto-Submitted: auto-generated" that carries documents,
     as document systems send them, is read like any report but never answered."""
     strong, weak = auto_reply_evidence(message)
+    if strong or weak:
+        weak += [reason for reason in [null_return_path(message)] if reason]
     if not strong and len(weak) < 2:
         return False
     if [s.en for s in strong] == ["Auto-Submitted: auto-generated"] and not weak and any(
@@ -472,13 +686,16 @@ def is_forged_unit_address(message: ParsedMessage, campaign: Campaign, decision:
 
 
 _QMAIL_RECIPIENT = re.compile(r"^<([^<>\s@]+@[^<>\s]+)>:\s*$", re.MULTILINE)
+_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _SMTP_REJECT = re.compile(r"\b5\d\d[ -]\d\.\d{1,3}\.\d{1,3}\s+<([^<>\s@]+@[^<>\s]+)>")
 
 
 def bounced_addresses(message: ParsedMessage, campaign: Campaign) -> list[str]:
     """The failed recipients: Final-Recipient of every failed entry of the message/delivery-
     status parts, else X-Failed-Recipients, else the qmail ("<addr>:") or SMTP ("550 5.1.1
-    <addr>") lines of the text. Our own addresses are never among them."""
+    <addr>") lines of the text, else the registered unit addresses the text names (a notice in
+    words only: "There was an error delivering your mail to <addr>"). Our own addresses are
+    never among them."""
     found: list[str] = []
     for block in _delivery_status_blocks(message):
         action = block.get("action", "failed").lower()
@@ -491,6 +708,8 @@ def bounced_addresses(message: ParsedMessage, campaign: Campaign) -> list[str]:
             found.extend(a.strip().strip("<>").lower() for a in value.split(",") if "@" in a)
     if not found:
         found = [a.lower() for a in _QMAIL_RECIPIENT.findall(message.text) + _SMTP_REJECT.findall(message.text)]
+    if not found:
+        found = [a.lower() for a in _ADDRESS.findall(message.text) if campaign.unit_by_address(a)]
     unique = []
     for address in found:
         if address not in unique and address not in campaign.own_addresses:

@@ -2,6 +2,7 @@
 (tests/dovecot.py, tests/smtp_sink.py) and are imported by the tests that use them."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 CORPUS = FIXTURES / "corpus"
-SHARED = REPO.parent / "shared"
+# The project's shared inputs (../shared next to the repository); INTAKE_BOT_SHARED names them
+# from a checkout elsewhere (a git worktree).
+SHARED = Path(os.environ.get("INTAKE_BOT_SHARED") or REPO.parent / "shared")
 
 
 @pytest.fixture(scope="session")

@@ -16,10 +16,11 @@ from intake_bot.classify import classify
 from intake_bot.config import UNITS_ENV, load_campaign
 from intake_bot.message import parse_message
 from intake_bot.reader.extract import extract_bytes
+from tests.conftest import SHARED
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "fixtures" / "corpus"
-EXTERNAL_MAIL = Path(__file__).resolve().parents[2] / "shared" / "external" / "mail-parser"
+EXTERNAL_MAIL = SHARED / "external" / "mail-parser"
 UNIT_SCORED = ("report", "unmatched", "no_attachment", "link_only", "unsupported")
 CATEGORIES = ("report", "unmatched", "no_attachment", "link_only", "unsupported", "auto_reply", "bounce", "other")
 
