@@ -180,6 +180,22 @@ def cmd_digest(rt: Runtime) -> int:
     return EXIT_OK
 
 
+def cmd_reconcile(rt: Runtime) -> int:
+    from .progress import unit_progress
+    from .reconcile import describe, reconcile
+
+    services = Services(rt)
+    try:
+        result = reconcile(rt.campaign, unit_progress(services.store, rt.campaign, rt.now))
+    finally:
+        services.close()
+    if rt.args.json:
+        print_json(result.to_json())
+    else:
+        print(describe(rt.campaign, result))
+    return EXIT_OK
+
+
 def cmd_check(rt: Runtime) -> int:
     from .checks import run_checks
 
@@ -272,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="write digest.html, digest.txt and the workbook here")
     p.add_argument("--send", action="store_true", help="queue it for the secretary and send")
     p.set_defaults(handler=cmd_digest)
+
+    p = sub.add_parser("reconcile", help="the same zone as each unit reports it: disagreements and gaps")
+    p.add_argument("--json", action="store_true", help="print the JSON documented in README")
+    p.set_defaults(handler=cmd_reconcile)
 
     p = sub.add_parser("check", help="validate the campaign file and templates, try the connections")
     p.set_defaults(handler=cmd_check)

@@ -122,6 +122,38 @@ class ReminderPolicy:
 
 
 @dataclass(frozen=True)
+class ZoneEntry:
+    """A zone named in `[[reconcile.zones]]`: its other names, and the units whose appendix must
+    list it (the district it lies in)."""
+
+    kind: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReconcilePolicy:
+    """How the appendix rows of different units are compared (reconcile.py). `province_wide`:
+    unit id -> the kinds of zone it lists for the whole province (the Department every cluster,
+    the zones board every zone), so a zone of that kind reported by anyone else must be in its list."""
+
+    area_tolerance_ha: float = 0.01
+    occupancy_tolerance_pct: float = 0.1
+    province_wide: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    zones: tuple[ZoneEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member (or invited delegate) of the supervision delegation, who gets the dossier."""
+
+    name: str
+    role: str
+    email: str
+
+
+@dataclass(frozen=True)
 class Campaign:
     id: str
     subject: str
@@ -166,6 +198,13 @@ class Campaign:
     trusted_receivers: frozenset[str] = frozenset({"mx.google.com"})
     # The last day of reminders and digests; None: followup.campaign_end's default.
     end: dt.date | None = None
+    reconcile: ReconcilePolicy = field(default_factory=ReconcilePolicy)
+    delegation: tuple[Member, ...] = ()
+    dossier_max_mb: float = 20.0
+
+    @property
+    def dossier_max_bytes(self) -> int:
+        return int(self.dossier_max_mb * 1024 * 1024)
 
     @property
     def plan_citation(self) -> str:
@@ -366,6 +405,71 @@ def _check_addresses(r: _Reader, units: dict[str, Unit], wheres: dict[str, str])
             owner.setdefault(address, unit.id)
 
 
+ZONE_KEYS = ("kind", "name", "aliases", "units")
+MEMBER_KEYS = ("name", "role", "email")
+
+
+def _reconcile(r: _Reader, outlines: dict[str, Outline], units: dict[str, Unit],
+               units_replaced: bool) -> ReconcilePolicy:
+    """`units_replaced`: the units come from INTAKE_BOT_UNITS, so the file's unit ids may name
+    none of them; those are left out rather than refused."""
+    kinds = {kind for outline in outlines.values() for kind in outline.appendix}
+    defaults = ReconcilePolicy()
+    area = r.get("reconcile.area_tolerance_ha", float, defaults.area_tolerance_ha)
+    occupancy = r.get("reconcile.occupancy_tolerance_pct", float, defaults.occupancy_tolerance_pct)
+    for name, value in (("area_tolerance_ha", area), ("occupancy_tolerance_pct", occupancy)):
+        if value is not None and value < 0:
+            r.problems.append(f"[reconcile.{name}]: must not be negative, got {value!r}")
+    province_wide: dict[str, tuple[str, ...]] = {}
+    for unit_id, listed in (r.get("reconcile.province_wide", dict, {}) or {}).items():
+        where = f"[reconcile.province_wide.{unit_id}]"
+        if unit_id not in units:
+            if not units_replaced:
+                r.problems.append(f"{where}: {unit_id!r} is not a unit of [[units]]")
+            continue
+        if not isinstance(listed, list) or any(kind not in kinds for kind in listed):
+            r.problems.append(f"{where}: expected a list of appendix kinds among {sorted(kinds)}, got {listed!r}")
+            continue
+        province_wide[unit_id] = tuple(listed)
+    zones = []
+    for where, raw in r.records("reconcile.zones", ZONE_KEYS):
+        if not isinstance(raw.get("name"), str) or raw.get("kind") not in kinds:
+            r.problems.append(f"{where}: needs a name and a kind among {sorted(kinds)}")
+            continue
+        aliases, listed_by = raw.get("aliases", []), raw.get("units", [])
+        if not isinstance(aliases, list) or not isinstance(listed_by, list):
+            r.problems.append(f"{where} ({raw['name']}): aliases and units must be lists")
+            continue
+        unknown = [u for u in listed_by if u not in units]
+        if unknown and not units_replaced:
+            r.problems.append(f"{where} ({raw['name']}): {', '.join(map(repr, unknown))} not a unit of [[units]]")
+        zones.append(ZoneEntry(raw["kind"], raw["name"], tuple(str(a) for a in aliases),
+                               tuple(str(u) for u in listed_by if u in units)))
+    return ReconcilePolicy(area if area is not None else defaults.area_tolerance_ha,
+                           occupancy if occupancy is not None else defaults.occupancy_tolerance_pct,
+                           province_wide, tuple(zones))
+
+
+def _delegation(r: _Reader) -> tuple[Member, ...]:
+    """The `[[delegation]]` members, each with a name and a valid address, none listed twice."""
+    members, seen = [], set()
+    for where, raw in r.records("delegation", MEMBER_KEYS):
+        if not all(isinstance(raw.get(k), str) and raw[k].strip() for k in ("name", "email")):
+            r.problems.append(f"{where}: a member needs a name and an email")
+            continue
+        email = raw["email"].strip().lower()
+        problem = address_problem(email)
+        if problem:
+            r.problems.append(f"{where} ({raw['name']}): email: {problem}")
+            continue
+        if email in seen:
+            r.problems.append(f"{where} ({raw['name']}): {email} is listed twice")
+            continue
+        seen.add(email)
+        members.append(Member(raw["name"].strip(), str(raw.get("role", "")).strip(), email))
+    return tuple(members)
+
+
 def _unit(raw: dict, where: str, outlines: dict, problems: list[str]) -> Unit | None:
     uid = raw.get("id")
     if not uid or not raw.get("name"):
@@ -538,7 +642,12 @@ def _campaign(data: dict, source: Path) -> Campaign:
         own_addresses=frozenset(a for a in (mailbox_address, from_address) if a),
         trusted_receivers=frozenset(name.strip().lower() for name in
                                     r.get("mailbox.trusted_receivers", list, ["mx.google.com"]) if str(name).strip()),
+        reconcile=_reconcile(r, outlines, units, units_replaced=bool(env_units)),
+        delegation=_delegation(r),
+        dossier_max_mb=r.get("dossier.max_mb", float, 20.0),
     )
+    if campaign.dossier_max_mb is not None and campaign.dossier_max_mb <= 0:
+        r.problems.append(f"[dossier.max_mb]: must be positive, got {campaign.dossier_max_mb!r}")
     for key, address in (("mailbox.address", campaign.mailbox_address), ("smtp.from_address", from_address),
                          ("secretary.email", campaign.secretary_email), ("operator.email", campaign.operator_email)):
         problem = address and address_problem(address)

@@ -225,19 +225,20 @@ def test_consistency_check_finds_damage(store):
 
 def test_reopening_upgrades_once(store, tmp_path, monkeypatch):
     store.record(message("m1"), [], [], [], NOW)
-    assert store.schema_version == 1
+    latest = dbmodule.UPGRADES[-1][0]
+    assert store.schema_version == latest
     ran = []
 
     def add_note_column(conn):
         ran.append(1)
         conn.execute(text("ALTER TABLE events ADD COLUMN note TEXT"))
 
-    monkeypatch.setattr(dbmodule, "UPGRADES", (*dbmodule.UPGRADES, (2, add_note_column)))
+    monkeypatch.setattr(dbmodule, "UPGRADES", (*dbmodule.UPGRADES, (latest + 1, add_note_column)))
     again = Store(store.data_dir, url=store.url)
-    assert (again.schema_version, ran, len(again.messages())) == (2, [1], 1)
+    assert (again.schema_version, ran, len(again.messages())) == (latest + 1, [1], 1)
     again.close()
     third = Store(store.data_dir, url=store.url)
-    assert (third.schema_version, ran) == (2, [1])
+    assert (third.schema_version, ran) == (latest + 1, [1])
     third.close()
 
 
@@ -293,3 +294,34 @@ def test_archive_is_content_addressed_and_atomic(tmp_path):
     assert not archive.verify(sha) and archive.contains(sha)
     assert not archive.verify("0" * 64)
     assert os.listdir(tmp_path / "archive") == [sha[:2]]
+
+
+def test_section_texts_are_kept_apart_from_the_extraction(store):
+    extraction = {"file": "BC.docx", "sections": [
+        {"key": "I", "heading": "I. Khái quát chung", "level": 1, "text_chars": 24,
+         "text": "Huyện có 2 cụm công nghiệp.\nDòng thứ hai."},
+        {"key": "II", "heading": "II. Kết quả thực hiện", "level": 1, "text_chars": 0, "text": ""}]}
+    doc = NewDocument(sha256=store.archive.put(b"bc"), filename="BC.docx", unit="ubnd-van-lam", version=1,
+                      duplicate_of=None, extraction=extraction, format="docx", size=2)
+    row_id = store.record(message("m1"), [doc], [], [], NOW)
+    (stored,) = store.documents(row_id)
+    assert all("text" not in s for s in stored.extraction["sections"])
+    assert stored.extraction["sections"][0]["text_chars"] == 24
+    texts = store.section_texts([stored.id])[stored.id]
+    assert [(t.position, t.key, t.heading, t.text) for t in texts] == [
+        (0, "I", "I. Khái quát chung", "Huyện có 2 cụm công nghiệp.\nDòng thứ hai."),
+        (1, "II", "II. Kết quả thực hiện", "")]
+
+
+def test_a_version_1_database_gets_the_section_texts_table(store):
+    store.record(message("m1"), [], [], [], NOW)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE section_texts"))
+        conn.execute(text("UPDATE schema_version SET version = 1"))
+    again = Store(store.data_dir, url=store.url)
+    try:
+        assert again.schema_version >= 2
+        assert again.section_texts([1]) == {1: []}
+        assert len(again.messages()) == 1
+    finally:
+        again.close()

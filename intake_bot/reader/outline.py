@@ -134,6 +134,9 @@ class _Heading:
     depth: int = 1
     path: tuple[int, ...] | None = None
     text_chars: int = 0
+    # The body under the heading as printed, one paragraph (or table row) a line: the compiled
+    # draft quotes it (draft_report.py).
+    paragraphs: list[str] = field(default_factory=list)
 
 
 def _candidate(block: Paragraph) -> _Heading | None:
@@ -156,7 +159,8 @@ def _candidate(block: Paragraph) -> _Heading | None:
     head, colon, tail = text.partition(":")
     if colon and tail.strip() and len(head) <= _MAX_INLINE_HEADING:
         # "1. Công tác tham mưu triển khai: Thực hiện ..." - the heading runs into its text.
-        return _Heading(0, head, numbering(head)[1], number, None, True, text_chars=len(tail.strip()))
+        return _Heading(0, head, numbering(head)[1], number, None, True, text_chars=len(tail.strip()),
+                        paragraphs=[tail.strip()])
     if len(text) <= _MAX_PLAIN_HEADING and not text.endswith((";", ",")):
         return _Heading(0, text, rest, number, None, True)
     return None
@@ -200,6 +204,7 @@ def _scan(content: Content, start: int) -> list[_Heading]:
         if isinstance(block, Table):
             if headings:
                 headings[-1].text_chars += sum(len(collapse(c or "")) for row in block.rows for c in row)
+                headings[-1].paragraphs.extend(_row_line(row) for row in block.rows if _row_line(row))
             if any(is_signature_line((cell or "").strip().split("\n")[0]) for row in block.rows for cell in row):
                 in_signature = True
             previous = None
@@ -221,10 +226,17 @@ def _scan(content: Content, start: int) -> list[_Heading]:
         if heading is None:
             if last is not None:
                 last.text_chars += len(text)
+                if text:
+                    last.paragraphs.append(text)
             continue
         heading.index = index
         headings.append(heading)
     return headings
+
+
+def _row_line(row: list[str]) -> str:
+    """A table row as one line of text: its non-empty cells, in order, between bars."""
+    return " | ".join(cell for cell in (collapse(c or "") for c in row) if cell)
 
 
 def _style_of(heading: _Heading) -> str:
@@ -292,7 +304,7 @@ def find_sections(content: Content) -> list[dict]:
     _levels(headings)
     return [{
         "key": None, "heading": heading.text, "level": heading.level, "text_chars": heading.text_chars,
-        "tentative": heading.tentative, "parent": heading.parent, "depth": heading.depth,
+        "text": "\n".join(heading.paragraphs), "tentative": heading.tentative, "parent": heading.parent, "depth": heading.depth,
         "path": heading.path, "number": heading.number.value[-1] if heading.number else None,
         "words": heading.rest,
     } for heading in headings]
@@ -477,18 +489,29 @@ def match_outline(sections: list[dict], outline: Outline, has_appendix_rows: boo
     found = set(keys.values()) | ({appendix.key} if appendix is not None and has_appendix_rows else set())
     present = [key for key in outline.keys() if key in found]
     missing = [key for key in outline.keys() if key not in found]
-    kept = [n for n, s in enumerate(sections) if not s["tentative"] or n in keys]
-    out = [{"key": keys.get(n), "heading": sections[n]["heading"], "level": sections[n]["level"],
-            "text_chars": sections[n]["text_chars"]} for n in kept]
+    out = _kept(sections, lambda n, s: not s["tentative"] or n in keys, keys)
     return out, present, missing, empty_section_warnings(out)
 
 
 def unmatched_sections(sections: list[dict]) -> tuple[list[dict], list[Reason]]:
     """Sections of a document that no outline applies to: keys None, tentative headings left
     out (nothing confirms them), and the warnings for headings with nothing under them."""
-    out = [{"key": None, "heading": s["heading"], "level": s["level"], "text_chars": s["text_chars"]}
-           for s in sections if not s["tentative"]]
+    out = _kept(sections, lambda _n, s: not s["tentative"], {})
     return out, empty_section_warnings(out)
+
+
+def _kept(sections: list[dict], keep, keys: dict[int, str]) -> list[dict]:
+    """The sections shown: those `keep(n, section)` accepts, with their keys. A heading left out
+    (a numbered list item that looked like one) is part of the text above it, so its line and its
+    text join the previous kept section's `text`."""
+    out: list[dict] = []
+    for n, section in enumerate(sections):
+        if keep(n, section):
+            out.append({"key": keys.get(n), "heading": section["heading"], "level": section["level"],
+                        "text_chars": section["text_chars"], "text": section["text"]})
+        elif out:
+            out[-1]["text"] = "\n".join(t for t in (out[-1]["text"], section["heading"], section["text"]) if t)
+    return out
 
 
 def empty_section_warnings(sections: list[dict]) -> list[Reason]:

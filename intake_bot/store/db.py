@@ -22,7 +22,8 @@ from sqlalchemy import Connection, create_engine, event, func, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .archive import Archive, private_dir
-from .models import Base, DocumentRow, EventRow, MessageRow, OutgoingRow, SchemaVersion, SourceAlias
+from .models import (Base, DocumentRow, EventRow, MessageRow, OutgoingRow, SchemaVersion, SectionTextRow,
+                     SourceAlias)
 
 DATABASE_URL_ENV = "INTAKE_BOT_DATABASE_URL"
 OUTGOING_STATES = ("queued", "sending", "sent", "failed", "unknown")
@@ -162,9 +163,14 @@ def _first_schema(conn: Connection) -> None:
     Base.metadata.create_all(conn)
 
 
+def _section_texts(conn: Connection) -> None:
+    """Version 2: the text under each heading of a document (SectionTextRow)."""
+    SectionTextRow.__table__.create(conn, checkfirst=True)
+
+
 # Each step brings the schema to its version and is idempotent (safe to run on a database that
 # already has it). A later change appends a step here; nobody runs migrations by hand.
-UPGRADES: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _first_schema),)
+UPGRADES: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _first_schema), (2, _section_texts))
 
 
 def upgrade(conn: Connection) -> int:
@@ -287,12 +293,26 @@ class Store:
             s.add(row)
             s.flush()
             for doc in documents:
-                s.add(DocumentRow(message_row_id=row.id, **{**vars(doc), "content_type": doc.content_type[:255]}))
+                extraction, texts = _split_section_texts(doc.extraction)
+                document = DocumentRow(message_row_id=row.id, **{**vars(doc), "extraction": extraction,
+                                                                  "content_type": doc.content_type[:255]})
+                s.add(document)
+                s.flush()
+                s.add_all(SectionTextRow(document_id=document.id, **text) for text in texts)
             for item in outgoing:
                 self.queue_outgoing(s, item, now, message_row_id=row.id)
             for ev in events:
                 s.add(EventRow(at=now, kind=ev.kind, unit=ev.unit, detail=ev.detail, message_row_id=row.id))
             return row.id
+
+    def section_texts(self, document_ids: list[int]) -> dict[int, list[SectionTextRow]]:
+        """The texts under the headings of these documents, in document order, by document id."""
+        out: dict[int, list[SectionTextRow]] = {doc_id: [] for doc_id in document_ids}
+        with self._sessions() as s:
+            for row in s.scalars(select(SectionTextRow).where(SectionTextRow.document_id.in_(document_ids))
+                                 .order_by(SectionTextRow.document_id, SectionTextRow.position)):
+                out[row.document_id].append(row)
+        return out
 
     def messages(self) -> list[MessageRow]:
         """Every recorded message, in the order recorded."""
@@ -517,6 +537,22 @@ class Store:
             if sorted(numbers) != list(range(1, len(numbers) + 1)):
                 problems.append(f"unit {unit}: versions {sorted(numbers)} do not run 1..{len(numbers)}")
         return problems
+
+
+def _split_section_texts(extraction: dict | None) -> tuple[dict | None, list[dict]]:
+    """The extraction without its sections' `text`, and those texts as SectionTextRow values."""
+    if not extraction or not extraction.get("sections"):
+        return extraction, []
+    sections, texts = [], []
+    for position, section in enumerate(extraction["sections"]):
+        section = dict(section)
+        text = section.pop("text", None)
+        sections.append(section)
+        if text is not None:
+            texts.append({"position": position, "key": section.get("key"),
+                          "heading": section.get("heading") or "", "level": section.get("level") or 1,
+                          "text": text})
+    return {**extraction, "sections": sections}, texts
 
 
 def _address(address: str) -> str:

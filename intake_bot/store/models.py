@@ -103,6 +103,22 @@ class DocumentRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class SectionTextRow(Base):
+    """The text a document has under one of its headings, kept apart from the document's
+    extraction JSON (which keeps the heading and its length): only the compiled draft reads it,
+    and the status views that load every extraction need not carry every report's prose."""
+
+    __tablename__ = "section_texts"
+    __table_args__ = (UniqueConstraint("document_id", "position", name="uq_section_texts_document_position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    position: Mapped[int]
+    key: Mapped[str | None] = mapped_column(String(32))
+    heading: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[int] = mapped_column(default=1)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
 class OutgoingRow(Base):
     """One mail of the outbox. `key` makes it once-only; `message_id` is derived from the key."""
 
