@@ -139,7 +139,7 @@ def test_reconcile_json_on_the_sample_campaign(sample_data, capsys):
     ('[reconcile.province_wide]\nso-cong-thuong = ["XYZ"]\n', "[reconcile.province_wide.so-cong-thuong]"),
     ('[reconcile.province_wide]\nnobody = ["CCN"]\n', "'nobody' is not a unit"),
     ('[reconcile]\narea_tolerance_ha = -1\n', "[reconcile.area_tolerance_ha]: must not be negative"),
-    ('[[reconcile.zones]]\nkind = "CCN"\nname = "CCN A"\nunits = ["nobody"]\n', "'nobody' is not a unit"),
+    ('[[reconcile.zones]]\nkind = "CCN"\nname = "CCN A"\nunits = ["nobody"]\n', "'nobody' not a unit"),
 ])
 def test_bad_reconcile_settings_are_reported(tmp_path, addition, problem):
     text = (REPO / "config" / "hung-yen-2024.toml").read_text(encoding="utf-8")
