@@ -28,6 +28,7 @@ from .health import MailboxHealth, digest_entries
 from .outbox import Outbox
 from .progress import COMPLETE, INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, STATUS_LABELS, UnitProgress, unit_progress
 from .reader.model import Extraction
+from .reconcile import problem_lines_vi, reconcile
 from .store.db import NewDocument, NewMessage, NewOutgoing, Store
 from .store.models import OutgoingRow
 from .templating import environment, render
@@ -156,11 +157,14 @@ def sample_digest(campaign: Campaign) -> Digest:
                  "area_ha": 1234.5, "leasable_ha": 1000.25, "occupancy_pct": 85.3}],
         warnings=["group I: the area differs from the sum of its rows"],
         warnings_vi=["Tổng diện tích nhóm I khác tổng các dòng."]).to_json()
+    mail = [(first, "report", report), (None, "unmatched", {**report, "unit": None})]
+    if others:  # the same cluster with another area: a disagreement between units
+        mail.append((others[-1], "report", {**report, "unit": others[-1].id,
+                                            "tables": [{**report["tables"][0], "area_ha": 1240.0}]}))
     with tempfile.TemporaryDirectory(prefix="intake-bot-sample-") as folder:
         store = Store(folder, url=f"sqlite:///{Path(folder) / 'sample.db'}")
         try:
-            for n, (unit, category, extraction) in enumerate(
-                    [(first, "report", report), (None, "unmatched", {**report, "unit": None})]):
+            for n, (unit, category, extraction) in enumerate(mail):
                 raw = store.archive.put(f"sample {n}".encode())
                 store.record(
                     NewMessage(source_key=f"sample:{n}", raw_sha256=raw, message_id=f"<sample{n}@invalid>",
@@ -223,6 +227,8 @@ def _context(campaign: Campaign, store, progress: list[UnitProgress], now: dt.da
         "warnings": [{"unit": names.get(p.unit, p.unit), "filename": doc.filename, "version": doc.version,
                       "text": text} for p in progress for doc, text in p.warnings],
         "mailbox": _mailbox(store, since, now, tz),
+        "mismatches": [{"name": zone.name, "lines": problem_lines_vi(campaign, zone)}
+                       for zone in reconcile(campaign, progress).problems],
         "filename": filename,
     }
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from .config import Campaign
 from .progress import UnitProgress
 from .text import collapse, fold
+from .vnformat import vn_number
 
 NUMERIC_FIELDS = ("area_ha", "leasable_ha", "occupancy_pct")
 FIELDS = (*NUMERIC_FIELDS, "investor")
@@ -188,6 +189,26 @@ def _investor_key(name: str) -> str:
 
 def _number(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def problem_lines_vi(campaign: Campaign, zone: Zone) -> list[str]:
+    """The zone's disagreements and gaps in Vietnamese, one line each, for the digest, the
+    workbook and the compiled draft: "Diện tích (ha): Sở Công Thương 47,7; UBND huyện Văn Lâm 50,2"."""
+    names = {uid: u.short_name for uid, u in campaign.units.items()}
+    lines = []
+    for difference in zone.differences:
+        label = FIELD_LABELS[difference["field"]]
+        values = "; ".join(f"{names.get(u, u)} {_shown(v)}" for u, v in difference["values"].items())
+        lines.append(f"{label[0].upper()}{label[1:]} chưa thống nhất: {values}")
+    if zone.missing_from:
+        reporters = ", ".join(names.get(r.unit, r.unit) for r in zone.reports)
+        lacking = ", ".join(names.get(u, u) for u in zone.missing_from)
+        lines.append(f"Có trong báo cáo của {reporters} nhưng không có trong danh mục của {lacking}")
+    return lines
+
+
+def _shown(value) -> str:
+    return vn_number(value) if isinstance(value, (int, float)) else f"«{value}»"
 
 
 def describe(campaign: Campaign, result: Reconciliation) -> str:

@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .config import Campaign
 from .progress import STATUS_LABELS, UnitProgress
+from .reconcile import FIELD_LABELS, Reconciliation, reconcile
 
 AREA_FORMAT = "#,##0.00"
 PERCENT_FORMAT = "#,##0.0"  # the value is already in percent: 92.5 means 92,5 %
@@ -28,14 +29,18 @@ _MAX_WIDTH = 60
 ROW_COLUMNS = ("Đơn vị", "Loại", "Nhóm", "STT", "Tên KCN/CCN", "Chủ đầu tư hạ tầng",
                "Diện tích (ha)", "Diện tích đất cho thuê (ha)", "Tỷ lệ lấp đầy (%)",
                "Tệp nguồn", "Phiên bản")
+CROSS_CHECK_COLUMNS = ("Loại", "Tên KCN/CCN", "Đơn vị báo cáo", "Diện tích (ha)", "Diện tích đất cho thuê (ha)",
+                       "Tỷ lệ lấp đầy (%)", "Chủ đầu tư hạ tầng", "Tệp nguồn", "Phiên bản",
+                       "Số liệu chưa thống nhất", "Không có trong danh mục của")
 STATUS_COLUMNS = ("Đơn vị", "Tình trạng", "Nhận lần đầu", "Nhận gần nhất", "Phiên bản",
                   "Nội dung còn thiếu", "Số dòng phụ lục", "Số lần đã nhắc",
                   "Số ngày làm việc chậm")
 
 
 def build_workbook(campaign: Campaign, progress: list[UnitProgress], now: dt.datetime) -> bytes:
-    """The .xlsx bytes: sheet "Phụ lục" (appendix rows of each unit's latest report) and sheet
-    "Tình hình" (one line per unit)."""
+    """The .xlsx bytes: sheet "Phụ lục" (appendix rows of each unit's latest report), sheet
+    "Tình hình" (one line per unit) and sheet "Đối chiếu số liệu" (each zone as each unit reports
+    it, with what disagrees: reconcile.py)."""
     book = Workbook()
     rows_sheet = book.active
     rows_sheet.title = "Phụ lục"
@@ -44,6 +49,9 @@ def build_workbook(campaign: Campaign, progress: list[UnitProgress], now: dt.dat
     status_sheet = book.create_sheet("Tình hình")
     _fill(status_sheet, STATUS_COLUMNS, _status_rows(campaign, progress),
           {3: DATE_FORMAT, 4: DATE_FORMAT})
+    cross_sheet = book.create_sheet("Đối chiếu số liệu")
+    _fill(cross_sheet, CROSS_CHECK_COLUMNS, _cross_check_rows(campaign, reconcile(campaign, progress)),
+          {4: AREA_FORMAT, 5: AREA_FORMAT, 6: PERCENT_FORMAT})
     # Fixed document times, so that the same facts give the same file.
     stamp = _local_naive(campaign, now)
     book.properties.created = book.properties.modified = stamp
@@ -77,6 +85,20 @@ def _status_rows(campaign: Campaign, progress: list[UnitProgress]) -> list[list]
         out.append([_unit_name(campaign, p.unit), STATUS_LABELS.get(p.status, p.status),
                     _local_naive(campaign, p.received_at), _local_naive(campaign, p.last_received_at),
                     p.version, missing or None, p.appendix_rows, p.reminders_sent, p.days_late])
+    return out
+
+
+def _cross_check_rows(campaign: Campaign, result: Reconciliation) -> list[list]:
+    """One line per zone and reporting unit, the zones with a problem first; on each line the
+    figures of that unit that disagree with another unit's, and the lists that lack the zone."""
+    out = []
+    for zone in sorted(result.zones, key=lambda z: not z.has_problem):
+        lacking = ", ".join(_unit_name(campaign, u) for u in zone.missing_from) or None
+        for report in zone.reports:
+            disputed = ", ".join(FIELD_LABELS[d["field"]] for d in zone.differences if report.unit in d["values"])
+            out.append([zone.kind, zone.name, _unit_name(campaign, report.unit), report.area_ha,
+                        report.leasable_ha, report.occupancy_pct, report.investor, report.file, report.version,
+                        disputed or None, lacking])
     return out
 
 

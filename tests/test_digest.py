@@ -222,7 +222,7 @@ def test_digest_without_news(campaign, store):
 def test_workbook_read_back(campaign, filled):
     digest = build_digest(campaign, filled, NOW)
     book = load_workbook(io.BytesIO(digest.workbook_bytes))
-    assert book.sheetnames == ["Phụ lục", "Tình hình"]
+    assert book.sheetnames == ["Phụ lục", "Tình hình", "Đối chiếu số liệu"]
     rows = book["Phụ lục"]
     header = [c.value for c in rows[1]]
     assert header[:6] == ["Đơn vị", "Loại", "Nhóm", "STT", "Tên KCN/CCN", "Chủ đầu tư hạ tầng"]
@@ -283,7 +283,8 @@ def test_sample_digest_fills_every_section(campaign, monkeypatch):
     # The sample never touches a configured database.
     monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, "postgresql+psycopg://nobody@127.0.0.1:1/none")
     digest = sample_digest(campaign)
-    for empty in ("Không có thư mới.", "Không có việc cần xem xét.", "Không có thư nhắc.", "Không có cảnh báo."):
+    for empty in ("Không có thư mới.", "Không có việc cần xem xét.", "Không có thư nhắc.", "Không có cảnh báo.",
+                  "do các đơn vị báo cáo khớp nhau."):
         assert empty not in digest.text
     assert "Còn thiếu nội dung" in digest.text and "Còn thiếu: Mục IV." in digest.text
     assert "Thư gửi đi không thành công" in digest.text and "Địa chỉ thư bị trả lại" in digest.text

@@ -3,12 +3,16 @@ generated campaigns with planted disagreements and on the sample campaign throug
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
+import unicodedata
 
 import pytest
+from openpyxl import load_workbook
 
 from intake_bot.cli import main
+from intake_bot.digest import build_digest
 from intake_bot.config import ConfigError, ReconcilePolicy, ZoneEntry, load_campaign
 from intake_bot.progress import unit_progress
 from intake_bot.reconcile import reconcile, zone_key
@@ -150,3 +154,21 @@ def test_bad_reconcile_settings_are_reported(tmp_path, addition, problem):
     with pytest.raises(ConfigError) as err:
         load_campaign(path)
     assert any(problem in p for p in err.value.problems), err.value.problems
+
+
+def test_digest_section_and_workbook_sheet(store, campaign):
+    planted = planted_campaign(store, 3)
+    digest = build_digest(campaign, store, NOW)
+    section = digest.text.split("6. SỐ LIỆU CHƯA KHỚP GIỮA CÁC ĐƠN VỊ")[1]
+    assert f"CCN {planted['differing']}:" in section and "Diện tích (ha) chưa thống nhất: Sở Công Thương" in section
+    assert f"CCN {planted['absent']}:" in section
+    assert "nhưng không có trong danh mục của Sở Công Thương" in section
+    assert unicodedata.is_normalized("NFC", digest.text)
+    assert "Số liệu chưa khớp giữa các đơn vị" in digest.html
+    sheet = load_workbook(io.BytesIO(digest.workbook_bytes))["Đối chiếu số liệu"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    differing = [r for r in rows if r[1] == f"CCN {planted['differing']}"]
+    assert {r[2] for r in differing} == {"Sở Công Thương", campaign.units[planted["owner_of_differing"]].short_name}
+    assert all(r[9] == "diện tích (ha)" for r in differing)
+    assert [r[10] for r in rows if r[1] == f"CCN {planted['absent']}"] == ["Sở Công Thương"]
+    assert rows[-1][9] is None and rows[-1][10] is None       # zones that agree come after
