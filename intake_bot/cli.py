@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import ConfigError
 from .lock import PassLocked, WorkerRunning
 from .mailbox.base import MailboxError
-from .runtime import Runtime, Services, UserError, clock, one_pass, worker_jobs
+from .runtime import Runtime, Services, UserError, clock, one_pass, sending_refused, worker_jobs
 
 log = logging.getLogger("intake_bot")
 
@@ -92,7 +92,7 @@ def cmd_classify(rt: Runtime) -> int:
 
 
 def cmd_poll(rt: Runtime) -> int:
-    summary = one_pass(rt)
+    summary = one_pass(rt, rescan=rt.args.rescan)
     if rt.args.json:
         print_json(summary)
     else:
@@ -105,6 +105,8 @@ def _describe_pass(summary: dict) -> str:
     sent = ", ".join(f"{k} {v}" for k, v in summary["outbox"].items() if v) or "nothing to send"
     lines = [f"new messages: {summary['new']} ({per})",
              f"replies queued: {summary['replies_queued']}; outbox: {sent}"]
+    if summary["replies_suppressed"]:
+        lines.append(f"recorded again without a reply (answered before): {summary['replies_suppressed']}")
     if summary["already_recorded"] or summary["seen_again"]:
         lines.append(f"already recorded: {summary['already_recorded']}; seen again under a new key: "
                      f"{summary['seen_again']}")
@@ -132,6 +134,11 @@ def cmd_remind(rt: Runtime) -> int:
 
     services = Services(rt)
     try:
+        refusal = sending_refused(rt, services)
+        if refusal and not rt.args.dry_run:
+            raise UserError(refusal)
+        if refusal:
+            print(f"intake-bot: warning: {refusal}", file=sys.stderr)
         report = run_reminders(rt.campaign, services.store, services.outbox, services.transport, rt.now,
                                dry_run=rt.args.dry_run)
     finally:
@@ -160,6 +167,9 @@ def cmd_digest(rt: Runtime) -> int:
             print("digest written: " + ", ".join(str(p) for p in paths))
         if rt.args.send:
             with pass_lock(rt.data_dir, wait=30):
+                refusal = sending_refused(rt, services)
+                if refusal:
+                    raise UserError(refusal)
                 try:
                     queued = queue_digest(rt.campaign, services.store, services.outbox, rt.now)
                 except ValueError as exc:
@@ -269,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("poll", help="one pass over the mailbox")
     p.add_argument("--once", action="store_true", help="one pass, then exit (the only mode; `run` loops)")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running pass")
+    p.add_argument("--rescan", action="store_true",
+                   help="rebuild a lost database: record the processed mail too (and DATA/archive's), "
+                        "without answering again what was answered before")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_poll)
 
@@ -319,15 +332,16 @@ def _main(argv: list[str] | None) -> int:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
             handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
+            if not any(isinstance(f, _NotShownTwice) for f in handler.filters):
+                handler.addFilter(_NotShownTwice())
     try:
         return args.handler(Runtime(args))
     except ConfigError as exc:
         print(exc.explain(), file=sys.stderr)
         return EXIT_USAGE
-    except KNOWN_FAILURES as exc:
-        print(f"intake-bot: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except UserError as exc:
+    except (*KNOWN_FAILURES, UserError) as exc:
+        # The operator's log keeps it too (when the command got as far as opening it).
+        log.error("%s: %s", args.command, exc, extra={SHOWN: True})
         print(f"intake-bot: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
@@ -336,6 +350,16 @@ def _main(argv: list[str] | None) -> int:
         where = _record_crash(args)
         print(f"intake-bot: internal error ({type(exc).__name__}: {exc}); details in {where}", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+SHOWN = "shown_on_stderr"
+
+
+class _NotShownTwice(logging.Filter):
+    """Keeps off the terminal a record that the command prints itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, SHOWN, False)
 
 
 def _record_crash(args: argparse.Namespace) -> str:

@@ -189,6 +189,12 @@ class UnreachableMailbox:
     def fetch_new(self) -> Iterator[SourceMessage]:
         raise self.error
 
+    def fetch_all(self) -> Iterator[SourceMessage]:
+        raise self.error
+
+    def processed_messages(self) -> list[tuple[str, bytes]]:
+        raise self.error
+
     def mark_processed(self, key: str) -> None:
         raise self.error
 

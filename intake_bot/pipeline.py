@@ -47,6 +47,7 @@ class PassSummary:
     seen_again: int = 0  # the same message under a new source key (IMAP UIDVALIDITY changed)
     duplicate_documents: int = 0
     replies_queued: int = 0
+    replies_suppressed: int = 0  # answered before: `poll --rescan` records them again, silently
     errors: list[str] = field(default_factory=list)
     source_error: str | None = None  # the mailbox could not be opened or failed mid-way
     skipped: str | None = None  # why the mailbox was left alone (health.py's pauses)
@@ -56,6 +57,7 @@ class PassSummary:
         return {"new": self.new, "by_category": dict(self.by_category),
                 "already_recorded": self.already_recorded, "seen_again": self.seen_again,
                 "duplicate_documents": self.duplicate_documents, "replies_queued": self.replies_queued,
+                "replies_suppressed": self.replies_suppressed,
                 "errors": list(self.errors), "source_error": self.source_error, "skipped": self.skipped,
                 "outbox": dict(self.outbox)}
 
@@ -74,14 +76,14 @@ class Pass:
 
 def run_pass(campaign: Campaign, store: Store, source: MailSource, transport: Transport, now: dt.datetime,
              compose: Compose = acknowledgement, extract: Callable = extract_isolated,
-             health: MailboxHealth | None = None) -> PassSummary:
-    """One pass over the source's new mail, then one flush of the outbox. With `health`, a
-    source that fails counts as a failed poll and one that works ends an incident; the alert or
-    all-clear that this queues goes out in the same flush."""
+             health: MailboxHealth | None = None, rescan: bool = False) -> PassSummary:
+    """One pass over the source's new mail (with `rescan`, all of it: lost_store.py), then one
+    flush of the outbox. With `health`, a source that fails counts as a failed poll and one that
+    works ends an incident; the alert or all-clear that this queues goes out in the same flush."""
     p = Pass(campaign, store, source, Outbox(store, campaign), now, compose, extract)
-    log.info("pass: fetching new mail")
+    log.info("pass: fetching %s mail", "all the" if rescan else "new")
     try:
-        for item in source.fetch_new():
+        for item in (source.fetch_all() if rescan else source.fetch_new()):
             try:
                 take(p, item)
             except Exception as exc:  # the store failed: the message stays new at the source
@@ -122,6 +124,12 @@ def take(p: Pass, item: SourceMessage) -> None:
     reply, refusal = decide_reply(p, item, message, decision, files)
     if refusal:
         decision.add(Reason(f"no reply: {refusal.reason}", f"không gửi thư trả lời: {refusal.reason_vi}"))
+    if reply is not None and item.already_processed:
+        reply = None  # answered when first processed; `poll --rescan` only records it again
+        p.summary.replies_suppressed += 1
+        decision.add(Reason("no reply: recorded again by poll --rescan; it was answered when first processed",
+                            "không gửi lại thư trả lời: thư đã được xử lý trước đây, nay chỉ ghi nhận lại "
+                            "khi khôi phục dữ liệu"))
     log.info("%s: recording", item.key)
     p.store.record(incoming(p, item, raw_sha256, message, decision, error), documents,
                    [reply] if reply else [], events_for(p, item, message, decision, error, refusal), p.now)

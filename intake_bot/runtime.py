@@ -15,6 +15,8 @@ from typing import Callable
 from .config import Campaign, load_campaign
 from .mailbox.base import MailboxError
 
+log = logging.getLogger(__name__)
+
 
 class UserError(Exception):
     """A problem the user can fix; its text is shown as is."""
@@ -74,14 +76,17 @@ class Services:
         self.store.close()
 
 
-def one_pass(rt: Runtime, scheduled: bool = False) -> dict:
+def one_pass(rt: Runtime, scheduled: bool = False, rescan: bool = False) -> dict:
     """fetch → classify → read → record → acknowledge → mark, then the outbox flushed, under the
     pass lock. A mailbox that cannot be opened makes a pass like one lost mid-way: a failed poll
     for health.py (which tells the operator and the secretary), and the outbox still flushed.
     `scheduled` (the worker's poll job) leaves a failing mailbox alone until health.py's next try,
-    and only flushes the outbox meanwhile; a pass asked for by hand always tries."""
+    and only flushes the outbox meanwhile; a pass asked for by hand always tries. `rescan`
+    (`poll --rescan`) takes the processed mail and DATA/archive too, without answering again
+    what was answered before (lost_store.py); a mailbox that cannot be opened then stops it."""
     from .health import MailboxHealth, UnreachableMailbox
     from .lock import pass_lock
+    from .lost_store import MailboxAndArchive
     from .mailbox.url import open_source
     from .pipeline import PassSummary, run_pass
 
@@ -97,10 +102,14 @@ def one_pass(rt: Runtime, scheduled: bool = False) -> dict:
             try:
                 source = open_source(rt.mailbox_url, rt.data_dir, rt.campaign)
             except MailboxError as exc:
+                if rescan:
+                    raise
                 source = UnreachableMailbox(exc)
+            if rescan:
+                source = MailboxAndArchive(source, services.store, rt.campaign)
             try:
                 return run_pass(rt.campaign, services.store, source, services.transport, rt.now,
-                                health=health).to_json()
+                                health=health, rescan=rescan).to_json()
             finally:
                 source.close()
         finally:
@@ -128,6 +137,10 @@ def worker_jobs(rt: Runtime) -> WorkerJobs:
         services = Services(rt)
         try:
             with pass_lock(rt.data_dir, wait=600):
+                refusal = sending_refused(rt, services)
+                if refusal:
+                    log.error("job remind: %s", refusal)
+                    return {"refused": refusal}
                 return run_reminders(rt.campaign, services.store, services.outbox, services.transport,
                                      clock(rt), caller_holds_lock=True)
         finally:
@@ -137,6 +150,10 @@ def worker_jobs(rt: Runtime) -> WorkerJobs:
         services = Services(rt)
         try:
             with pass_lock(rt.data_dir, wait=600):
+                refusal = sending_refused(rt, services)
+                if refusal:
+                    log.error("job digest: %s", refusal)
+                    return {"refused": refusal}
                 queued = queue_digest(rt.campaign, services.store, services.outbox, clock(rt))
                 return {"queued": bool(queued), **services.outbox.flush(services.transport, clock(rt))}
         finally:
@@ -150,6 +167,14 @@ def worker_jobs(rt: Runtime) -> WorkerJobs:
         return poll(), digest()
 
     return WorkerJobs(poll=poll, remind=remind, digest=digest, startup=startup)
+
+
+def sending_refused(rt: Runtime, services: Services) -> str | None:
+    """Why no reminder or digest may go now: the database does not know mail the mailbox marks
+    processed (lost_store.py); None when it may."""
+    from .lost_store import check_before_sending
+
+    return check_before_sending(services.store, rt.mailbox_url, rt.data_dir, rt.campaign)
 
 
 def clock(rt: Runtime) -> dt.datetime:

@@ -29,7 +29,8 @@ class SourceMessage:
     `key` identifies the message at its source for good: `maildir:<unique name>`, or
     `imap:<folder>:<uidvalidity>:<uid>` (plus `gm_msgid` where Gmail offers X-GM-MSGID).
     `raw` is the message exactly as stored, or only its header block when `truncated_reason`
-    is set (one of MESSAGE_TOO_LARGE, DOCUMENT_TOO_LARGE).
+    is set (one of MESSAGE_TOO_LARGE, DOCUMENT_TOO_LARGE). `already_processed`: the message
+    carries our processed mark (only `fetch_all` gives such messages): it was answered before.
     """
 
     key: str
@@ -37,11 +38,19 @@ class SourceMessage:
     internal_date: dt.datetime | None = None
     gm_msgid: int | None = None
     truncated_reason: str | None = None
+    already_processed: bool = False
 
 
 class MailSource(Protocol):
     def fetch_new(self) -> Iterator[SourceMessage]:
         """Messages not yet marked processed, oldest first."""
+
+    def fetch_all(self) -> Iterator[SourceMessage]:
+        """Every message of the campaign, the processed ones too (`poll --rescan`), oldest first."""
+
+    def processed_messages(self) -> list[tuple[str, bytes]]:
+        """(key, header block) of the campaign's messages marked processed: what a store that
+        has lost its records would not know (lost_store.py)."""
 
     def mark_processed(self, key: str) -> None:
         """Mark at the source, after the message is recorded; never deletes."""

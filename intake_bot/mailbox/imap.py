@@ -4,6 +4,8 @@ Rules, and why:
 
 - Only the campaign's mail, not yet processed: `SEARCH SINCE <date> NOT KEYWORD <keyword>`, ASCII
   criteria only (many servers reject anything else). See `unprocessed_criteria` for the quirks.
+  `poll --rescan` takes the processed mail too (`fetch_all`), and the check for a lost store
+  lists it (`processed_messages`: Message-ID and Date only).
 - A message is keyed `imap:<folder>:<UIDVALIDITY>:<UID>`, which names it for good (RFC 3501);
   Gmail's X-GM-MSGID is kept too where the server offers it.
 - Bodies are fetched with BODY.PEEK[], which leaves \\Seen alone: the secretary still sees the
@@ -23,7 +25,8 @@ Rules, and why:
 
 Server quirks, each in one named place:
 
-- `unprocessed_criteria`: SINCE compares dates in the server's time zone; Gmail's labels.
+- `unprocessed_criteria`, `processed_criteria`: SINCE compares dates in the server's time zone;
+  Gmail's labels.
 - `keywords_allowed`: a server that does not keep custom keywords (PERMANENTFLAGS without
   `\\*`, as with a read-only folder or an ACL without the "w" right). Then the UIDs marked
   processed are remembered in the state file instead, with a warning: the bot keeps working and
@@ -129,9 +132,18 @@ class ImapSource:
     # ---------------------------------------------------------------- the MailSource protocol
 
     def fetch_new(self) -> Iterator[SourceMessage]:
+        return self._fetch(include_processed=False)
+
+    def fetch_all(self) -> Iterator[SourceMessage]:
+        return self._fetch(include_processed=True)
+
+    def processed_messages(self) -> list[tuple[str, bytes]]:
+        return self._with_retry("listing the processed mail", self._processed_headers)
+
+    def _fetch(self, include_processed: bool) -> Iterator[SourceMessage]:
         given: set[str] = set()  # keys offered (or skipped) in this pass, across reconnects
         while True:
-            batch = self._with_retry("fetching new mail", lambda: self._next_batch(given))
+            batch = self._with_retry("fetching mail", lambda: self._next_batch(given, include_processed))
             if batch is None:
                 return
             for message in batch:
@@ -261,12 +273,16 @@ class ImapSource:
 
     # ---------------------------------------------------------------- one batch
 
-    def _next_batch(self, given: set[str]) -> list[SourceMessage] | None:
-        """The next `fetch_batch` messages not yet processed nor given in this pass (fewer, even
-        none, when some turn out to be from before the campaign); None when there are no more.
-        Searching again for each batch lets a pass resume after a reconnect, even into a
-        renumbered folder."""
-        uids = self._unprocessed(given)[: max(1, self.campaign.fetch_batch)]
+    def _next_batch(self, given: set[str], include_processed: bool = False) -> list[SourceMessage] | None:
+        """The next `fetch_batch` messages not yet processed (or all, with `include_processed`)
+        nor given in this pass (fewer, even none, when some turn out to be from before the
+        campaign); None when there are no more. Searching again for each batch lets a pass
+        resume after a reconnect, even into a renumbered folder."""
+        processed = self._processed_uids() if include_processed else set()
+        candidates = self._unprocessed(given) if not include_processed else [
+            uid for uid in sorted(self._client.search(["SINCE", self.campaign.start - dt.timedelta(days=1)]))
+            if self._key(uid) not in given]
+        uids = candidates[: max(1, self.campaign.fetch_batch)]
         if not uids:
             return None
         items = ["RFC822.SIZE", "INTERNALDATE"] + (["X-GM-MSGID"] if self._gmail else [])
@@ -282,8 +298,28 @@ class ImapSource:
                 continue
             batch.append(SourceMessage(
                 key=self._key(uid), raw=raw[uid], internal_date=meta[uid].get(b"INTERNALDATE"),
-                gm_msgid=meta[uid].get(b"X-GM-MSGID"), truncated_reason=reasons.get(uid)))
+                gm_msgid=meta[uid].get(b"X-GM-MSGID"), truncated_reason=reasons.get(uid),
+                already_processed=uid in processed))
         return batch
+
+    def _processed_uids(self) -> set[int]:
+        """The UIDs carrying our mark (label, keyword, or the state file's list)."""
+        if not (self._gmail or self._keywords_ok):
+            return set(self._state.get("processed_uids", ()))
+        return set(self._client.search(processed_criteria(self.campaign.start, self.keyword, self._gmail_label())))
+
+    def _processed_headers(self) -> list[tuple[str, bytes]]:
+        uids = sorted(self._processed_uids())
+        found = []
+        for start in range(0, len(uids), max(1, self.campaign.fetch_batch)):
+            group = uids[start:start + max(1, self.campaign.fetch_batch)]
+            fetched = self._client.fetch(group, ["INTERNALDATE", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE)]"])
+            for uid, data in sorted(fetched.items()):
+                if before_campaign(data.get(b"INTERNALDATE"), self.campaign):
+                    continue
+                header = next((v for k, v in data.items() if bytes(k).startswith(b"BODY[")), b"")
+                found.append((self._key(uid), header or b""))
+        return found
 
     def _unprocessed(self, given: set[str]) -> list[int]:
         processed = set(self._state.get("processed_uids", ()))
@@ -433,6 +469,15 @@ def unprocessed_criteria(start: dt.date, keyword: str, gmail_label: str | None,
     elif keywords_ok:
         criteria += ["NOT", "KEYWORD", keyword]
     return criteria
+
+
+def processed_criteria(start: dt.date, keyword: str, gmail_label: str | None) -> list:
+    """SEARCH criteria for the campaign's messages marked processed (the converse of
+    `unprocessed_criteria`, on a server that keeps the mark)."""
+    criteria: list = ["SINCE", start - dt.timedelta(days=1)]
+    if gmail_label:
+        return criteria + ["X-GM-LABELS", imap_utf7.encode(gmail_label)]
+    return criteria + ["KEYWORD", keyword]
 
 
 def keywords_allowed(permanent_flags: tuple[bytes, ...], keyword: str) -> bool:

@@ -27,6 +27,7 @@ Rules, and why:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import mailbox
 import os
@@ -70,14 +71,40 @@ class MaildirSource:
             raise MailboxError(f"cannot open the Maildir {self.path}: {exc.strerror or exc}") from None
 
     def fetch_new(self) -> Iterator[SourceMessage]:
+        return self._fetch(include_processed=False)
+
+    def fetch_all(self) -> Iterator[SourceMessage]:
+        return self._fetch(include_processed=True)
+
+    def _fetch(self, include_processed: bool) -> Iterator[SourceMessage]:
         letter = self._keyword_letter(create=False)
         for entry in sorted(self._entries(), key=lambda e: (e.mtime, e.path.name)):
-            if letter is not None and letter in entry.flags:
+            processed = letter is not None and letter in entry.flags
+            if processed and not include_processed:
                 continue
             message = self._read(entry.unique, entry.path)
             if message is None or before_campaign(message.internal_date, self.campaign):
                 continue
+            message.already_processed = processed
             yield message
+
+    def processed_messages(self) -> list[tuple[str, bytes]]:
+        letter = self._keyword_letter(create=False)
+        if letter is None:
+            return []
+        found = []
+        for entry in self._entries():
+            if letter not in entry.flags:
+                continue
+            try:
+                with open(entry.path, "rb") as handle:
+                    header = b"".join(itertools.takewhile(lambda line: line.strip(),
+                                                          iter(lambda: handle.readline(_MAX_LINE), b"")))
+            except FileNotFoundError:  # moved by a mail reader: still marked, seen next time
+                continue
+            if not before_campaign(arrival(entry.unique, entry.mtime), self.campaign):
+                found.append((KEY_PREFIX + entry.unique, header))
+        return found
 
     def mark_processed(self, key: str) -> None:
         if not key.startswith(KEY_PREFIX):

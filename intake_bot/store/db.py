@@ -260,6 +260,16 @@ class Store:
                                 else MessageRow.message_id.is_(None))
             return s.scalars(query.order_by(MessageRow.id).limit(1)).first()
 
+    def raw_recorded(self, raw_sha256: str) -> bool:
+        """True when a message with exactly these raw bytes is recorded."""
+        with self._sessions() as s:
+            return s.scalar(select(MessageRow.id).where(MessageRow.raw_sha256 == raw_sha256).limit(1)) is not None
+
+    def knows_message_id(self, message_id: str) -> bool:
+        """True when a message with this Message-ID is recorded."""
+        with self._sessions() as s:
+            return s.scalar(select(MessageRow.id).where(MessageRow.message_id == message_id).limit(1)) is not None
+
     def add_alias(self, source_key: str, message_row_id: int, now: dt.datetime) -> None:
         with self.transaction() as s:
             s.add(SourceAlias(source_key=source_key, message_row_id=message_row_id, seen_at=now))
