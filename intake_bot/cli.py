@@ -206,6 +206,60 @@ def cmd_reconcile(rt: Runtime) -> int:
     return EXIT_OK
 
 
+def cmd_command(rt: Runtime) -> int:
+    """One command line, as if the secretary had mailed it (no confirmation mail)."""
+    from .commands import Context, SourceRef, execute, help_text
+    from .lock import pass_lock
+
+    with pass_lock(rt.data_dir, wait=30):
+        services = Services(rt)
+        try:
+            ctx = Context(rt.campaign, services.store, services.outbox, rt.now)
+            commander = rt.campaign.secretary_email or "operator"
+            results = execute(ctx, rt.args.line.splitlines() or [""], commander, rt.now, SourceRef(via="cli"))
+            if results:
+                services.outbox.flush(services.transport, rt.now)
+        finally:
+            services.close()
+    if not results:
+        if rt.args.json:
+            print_json({"result": "not_a_command", "line": rt.args.line, "help": help_text(rt.campaign)})
+        else:
+            print(f"“{rt.args.line}” is not a command.\n\n{help_text(rt.campaign)}")
+        return EXIT_FAILED
+    if rt.args.json:
+        print_json(results[0].to_json() if len(results) == 1 else [r.to_json() for r in results])
+    else:
+        for r in results:
+            print(f"#{r.ref} {'done' if r.ok else 'refused'}: {r.line}\n  {r.effect_vi}")
+            if r.suggestion_vi:
+                print(f"  gợi ý: {r.suggestion_vi}")
+            if r.undo_vi:
+                print(f"  hoàn tác: {r.undo_vi}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def cmd_review(rt: Runtime) -> int:
+    """The review queue with the #N references the commands use."""
+    from .status import review_items
+
+    services = Services(rt)
+    try:
+        items = review_items(rt.campaign, services.store, rt.now)
+    finally:
+        services.close()
+    if rt.args.json:
+        print_json(items)
+    elif not items:
+        print("the review queue is empty")
+    else:
+        for item in items:
+            print(f"#{item['ref']:<4} {item['received_at'][:16]} [{item['category']}] {item['from']} · "
+                  f"{item['subject'][:60]}")
+            print("".join(f"       - {reason}\n" for reason in item["reasons"][:4]), end="")
+    return EXIT_OK
+
+
 def cmd_check(rt: Runtime) -> int:
     from .checks import run_checks
 
@@ -305,6 +359,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reconcile", help="the same zone as each unit reports it: disagreements and gaps")
     p.add_argument("--json", action="store_true", help="print the JSON documented in README")
     p.set_defaults(handler=cmd_reconcile)
+
+    p = sub.add_parser("command", help="apply one of the secretary's commands, e.g. \"GÁN #12 Văn Lâm\"")
+    p.add_argument("line", help="the command line, as in a command mail (TRỢ GIÚP lists them)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_command)
+
+    p = sub.add_parser("review", help="the review queue with the #N references")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_review)
 
     p = sub.add_parser("check", help="validate the campaign file and templates, try the connections")
     p.set_defaults(handler=cmd_check)

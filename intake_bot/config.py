@@ -11,6 +11,7 @@ and nowhere else.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import json
@@ -86,6 +87,8 @@ class Unit:
     aliases: tuple[str, ...] = ()
     addresses: tuple[str, ...] = ()
     leadership: tuple[str, ...] = ()
+    # Outline keys the secretary said this unit need not report on (KHÔNG ÁP DỤNG, commands/).
+    not_applicable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,12 @@ class Campaign:
         unit = self.units.get(unit_id or "")
         if unit is None or unit.outline is None:
             return None
-        return self.outlines.get(unit.outline)
+        outline = self.outlines.get(unit.outline)
+        if outline is None or not unit.not_applicable:
+            return outline
+        # What this unit is expected to report on: every reader of the outline (missing items,
+        # acknowledgements, reminders, the workbook) then leaves the excused items out.
+        return dataclasses.replace(outline, items=tuple(i for i in outline.items if i.key not in unit.not_applicable))
 
     def unit_by_address(self, address: str) -> Unit | None:
         address = address.strip().lower()

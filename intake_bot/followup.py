@@ -40,6 +40,7 @@ write to the units and the secretary for ever. Late reports are still recorded a
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from contextlib import nullcontext
@@ -50,6 +51,7 @@ from .draft import Draft
 from .lock import pass_lock
 from .progress import (INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, ReceivedDocument, UnitProgress,
                        unit_progress)
+from .store import secretary
 from .templating import environment, render
 from .workdays import WorkCalendar
 
@@ -146,14 +148,19 @@ def slot_due(campaign: Campaign, now: dt.datetime, calendar: WorkCalendar | None
 
 def due_reminders(campaign: Campaign, progress: list[UnitProgress], now: dt.datetime,
                   calendar: WorkCalendar | None = None) -> list[Reminder]:
-    """The mail of the slot due at `now`, one per unit that needs one."""
+    """The mail of the slot due at `now`, one per unit that needs one; a unit's slots are
+    planned from its own deadline when the secretary extended it (GIA HẠN)."""
     calendar = calendar or WorkCalendar(campaign)
-    slot = slot_due(campaign, now, calendar)
-    if slot is None:
-        return []
     env = environment(campaign.templates_dir)
     local = now.astimezone(campaign.tz)
-    reminders = (_reminder(env, campaign, calendar, slot, p, local) for p in progress)
+    reminders = []
+    for p in progress:
+        if not p.expects_reminders:
+            continue  # exempt, received on paper, or paused by the secretary (commands/)
+        own = campaign if p.deadline in (None, campaign.deadline) else dataclasses.replace(campaign, deadline=p.deadline)
+        slot = slot_due(own, now, calendar)
+        if slot is not None:
+            reminders.append(_reminder(env, own, calendar, slot, p, local))
     return [r for r in reminders if r is not None]
 
 
@@ -260,6 +267,7 @@ def run_reminders(campaign: Campaign, store, outbox, transport, now: dt.datetime
     if campaign_over(campaign, now.astimezone(campaign.tz).date()):
         log.info("the campaign ended on %s: no reminder is sent", campaign_end(campaign).isoformat())
         return []
+    campaign = secretary.with_overrides(campaign, store)
     if dry_run:
         reminders = due_reminders(campaign, unit_progress(store, campaign, now), now)
         return [{**r.to_json(), "already_in_outbox": store.outgoing(r.key) is not None} for r in reminders]

@@ -23,14 +23,18 @@ from sqlalchemy import func, select
 from .compose import missing_items
 from .config import Campaign
 from .reader.model import Extraction
+from .store import secretary
 from .store.models import DocumentRow, EventRow, MessageRow
 from .workdays import WorkCalendar
 
 NOT_RECEIVED, INCOMPLETE, SCANNED_ONLY, COMPLETE = "not_received", "incomplete", "scanned_only", "complete"
-STATUSES = (NOT_RECEIVED, INCOMPLETE, SCANNED_ONLY, COMPLETE)
+# Set by the secretary's commands (MIỄN, ĐÃ NHẬN BẢN GIẤY): they win over what the mail shows.
+EXEMPT, RECEIVED_OFFLINE = "exempt", "received_offline"
+STATUSES = (NOT_RECEIVED, INCOMPLETE, SCANNED_ONLY, COMPLETE, EXEMPT, RECEIVED_OFFLINE)
 # How the digest and its workbook name each status for the secretary.
 STATUS_LABELS = {NOT_RECEIVED: "Chưa gửi báo cáo", INCOMPLETE: "Còn thiếu nội dung",
-                 SCANNED_ONLY: "Chỉ có bản chụp (scan)", COMPLETE: "Đã đủ nội dung"}
+                 SCANNED_ONLY: "Chỉ có bản chụp (scan)", COMPLETE: "Đã đủ nội dung",
+                 EXEMPT: "Được miễn gửi báo cáo", RECEIVED_OFFLINE: "Đã nhận bản giấy"}
 _EXTRACTION_FIELDS = {f.name for f in dataclasses.fields(Extraction)}
 
 
@@ -76,6 +80,10 @@ class UnitProgress:
     bounced: tuple[str, ...] = ()
     last_sender: str | None = None
     latest_files: list[ReceivedDocument] = field(default_factory=list)
+    deadline: dt.date | None = None  # the unit's own (GIA HẠN), else the campaign's
+    reminders_paused: bool = False
+    requests: list[dict] = field(default_factory=list)  # additional requests: ref, text, deadline, status
+    addresses: tuple[str, ...] = ()
 
     @property
     def rows(self) -> list[tuple[ReceivedDocument, dict]]:
@@ -101,7 +109,17 @@ class UnitProgress:
             "days_late": self.days_late, "bounced": list(self.bounced),
             "files": [{"file": d.filename, "version": d.version, "format": d.format,
                        "scanned": d.scanned} for d in self.latest_files],
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "reminders_paused": self.reminders_paused,
+            "requests": list(self.requests),
+            "addresses": list(self.addresses),
         }
+
+    @property
+    def expects_reminders(self) -> bool:
+        """False when the secretary exempted the unit, took its report on paper, or paused its
+        reminders."""
+        return self.status not in (EXEMPT, RECEIVED_OFFLINE) and not self.reminders_paused
 
 
 def extraction_from_json(data: dict | None) -> Extraction | None:
@@ -158,15 +176,38 @@ def summarize(campaign: Campaign, calendar: WorkCalendar, unit_id: str,
 
 def unit_progress(store, campaign: Campaign, now: dt.datetime,
                   calendar: WorkCalendar | None = None) -> list[UnitProgress]:
-    """Every unit of the campaign, in the campaign file's order, from the store."""
+    """Every unit of the campaign, in the campaign file's order, from the store, as the
+    secretary's commands left it (store/secretary.py: status, deadline, excused items...)."""
+    campaign = secretary.with_overrides(campaign, store)
     calendar = calendar or WorkCalendar(campaign)
     documents = received_documents(store)
     bounced = bounced_addresses(store)
     summaries = store.unit_summary()
-    return [summarize(campaign, calendar, unit_id, documents.get(unit_id, []), now,
+    found = secretary.overrides(store)
+    requests = unit_requests(store, campaign)
+    out = []
+    for unit_id in campaign.units:
+        deadline = found.deadline.get(unit_id, campaign.deadline)
+        own = dataclasses.replace(campaign, deadline=deadline) if deadline != campaign.deadline else campaign
+        p = summarize(own, calendar, unit_id, documents.get(unit_id, []), now,
                       reminders_sent=summaries[unit_id].reminders_sent if unit_id in summaries else 0,
                       bounced=bounced.get(unit_id, ()))
-            for unit_id in campaign.units]
+        if unit_id in found.status:
+            p.status, p.days_late = found.status[unit_id], 0
+        p.deadline, p.reminders_paused = deadline, found.reminders_paused(unit_id)
+        p.requests, p.addresses = requests.get(unit_id, []), campaign.units[unit_id].addresses
+        out.append(p)
+    return out
+
+
+def unit_requests(store, campaign: Campaign) -> dict[str, list[dict]]:
+    """Each unit's additional requests (YÊU CẦU BỔ SUNG) as `status --json` shows them."""
+    refs = secretary.refs_of(store, "request")
+    out: dict[str, list[dict]] = {}
+    for row in secretary.requests(store):
+        out.setdefault(row.unit, []).append({"ref": refs.get(row.id), "text": row.text,
+                                             "deadline": row.deadline.isoformat(), "status": row.status})
+    return out
 
 
 def received_documents(store) -> dict[str, list[ReceivedDocument]]:

@@ -27,7 +27,10 @@ class Runtime:
 
     def __init__(self, args: argparse.Namespace):
         self.args = args
-        self.campaign: Campaign = load_campaign(args.config)
+        # As the campaign file says; `campaign` is it as the secretary's commands left it
+        # (addresses added, items excused), refreshed each time Services opens the store.
+        self.base_campaign: Campaign = load_campaign(args.config)
+        self.campaign: Campaign = self.base_campaign
         self.data_dir = Path(args.data_dir)
         self.now = parse_now(args.now, self.campaign)
         self.mailbox_url = args.mailbox or self.campaign.mailbox_url
@@ -64,8 +67,11 @@ class Services:
         from .outbox import Outbox, open_transport
         from .store.db import Store
 
+        from .store.secretary import with_overrides
+
         rt.prepare_data_dir()
         self.store = Store(rt.data_dir)
+        rt.campaign = with_overrides(rt.base_campaign, self.store)
         self.outbox = Outbox(self.store, rt.campaign)
         try:
             self.transport = open_transport(rt.smtp_url, rt.data_dir)

@@ -6,16 +6,18 @@ import datetime as dt
 from .config import Campaign
 from .followup import campaign_end, campaign_over
 from .progress import unit_progress
-from .store.db import Store
+from .store import secretary
+from .store.db import OUTGOING_STATES, Store
 
 CATEGORIES = ("report", "unmatched", "no_attachment", "link_only", "unsupported", "auto_reply", "bounce", "other")
-OUTBOX_STATES = ("queued", "sending", "sent", "failed", "unknown")
 
 
 def status_report(campaign: Campaign, store: Store, now: dt.datetime) -> dict:
+    secretary.ensure_refs(store, now)
+    outgoing_refs = secretary.refs_of(store, "outgoing")
     by_category = {name: 0 for name in CATEGORIES}
     by_category.update(store.counts_by_category())
-    outbox = {name: 0 for name in OUTBOX_STATES}
+    outbox = {name: 0 for name in OUTGOING_STATES}
     outbox.update(store.outbox_counts())
     return {
         "campaign": campaign.id,
@@ -27,16 +29,26 @@ def status_report(campaign: Campaign, store: Store, now: dt.datetime) -> dict:
         "database": store.display_url,
         "messages": {"total": sum(by_category.values()), "by_category": by_category},
         "units": [p.to_json() for p in unit_progress(store, campaign, now)],
-        "review": [{"message_id": item.message_id, "category": item.category, "unit": item.unit,
-                    "from": item.sender, "subject": item.subject,
-                    "received_at": item.received_at.astimezone(campaign.tz).isoformat(),
-                    "reasons": item.reasons} for item in store.review_queue()],
+        "review": review_items(campaign, store, now),
         "outbox": outbox,
         # Mail that did not go out, or may not have (connection lost after DATA): for a person.
-        "outbox_failed": [{"key": row.key, "kind": row.kind, "to": row.to, "subject": row.subject,
+        "outbox_failed": [{"ref": outgoing_refs.get(row.id), "key": row.key, "kind": row.kind, "to": row.to, "subject": row.subject,
                            "state": row.state, "reason": row.last_error}
                           for row in store.outgoing_in_states("failed", "unknown")],
+        # The secretary's commands (commands/), by mail or `intake-bot command`, oldest first.
+        "commands": [{"ref": row.ref, "from": row.commander, "line": row.line, "result": row.result,
+                      "at": row.at.astimezone(campaign.tz).isoformat()} for row in secretary.commands(store)],
     }
+
+
+def review_items(campaign: Campaign, store: Store, now: dt.datetime) -> list[dict]:
+    """The review queue as `status --json` and `review --json` show it, each item with its `#N`."""
+    secretary.ensure_refs(store, now)
+    refs = secretary.refs_of(store, "message")
+    return [{"ref": refs.get(item.message_row_id), "message_id": item.message_id, "category": item.category,
+             "unit": item.unit, "from": item.sender, "subject": item.subject,
+             "received_at": item.received_at.astimezone(campaign.tz).isoformat(),
+             "reasons": item.reasons} for item in store.review_queue()]
 
 
 def _local(iso: str | None, campaign: Campaign) -> str:
@@ -59,14 +71,22 @@ def format_status(campaign: Campaign, report: dict) -> str:
         lines.append(f"{names.get(u['unit'], u['unit'])[:28]:<28} {u['status']:<14} {received:<17} "
                      f"{u['version'] or '-':>3} {u['appendix_rows']:>4} {u['reminders_sent']:>3}  "
                      f"{', '.join(u['missing']) or '-'}")
+        notes = ([f"deadline {u['deadline']}"] if u["deadline"] != report["deadline"] else []) + \
+                (["reminders paused"] if u["reminders_paused"] else [])
+        notes += [f"request #{r['ref']} ({r['status']}, by {r['deadline']}): {r['text'][:50]}" for r in u["requests"]]
+        lines += [f"{'':<28} {note}" for note in notes]
     counts = ", ".join(f"{k} {v}" for k, v in report["messages"]["by_category"].items() if v)
     lines += ["", f"messages: {report['messages']['total']} ({counts or 'none'})",
               "outbox: " + ", ".join(f"{k} {v}" for k, v in report["outbox"].items())]
     for item in report["outbox_failed"]:
-        lines.append(f"  mail {item['state']}: {item['kind']} to {', '.join(item['to'])}: {item['reason'] or '-'}")
+        lines.append(f"  #{item['ref']} mail {item['state']}: {item['kind']} to {', '.join(item['to'])}: {item['reason'] or '-'}")
     if report["review"]:
         lines += ["", f"to review ({len(report['review'])}):"]
         for item in report["review"]:
-            lines.append(f"  [{item['category']}] {item['from']} · {item['subject'][:60]}")
+            lines.append(f"  #{item['ref']} [{item['category']}] {item['from']} · {item['subject'][:60]}")
             lines += [f"      - {reason}" for reason in item["reasons"][:4]]
+    if report["commands"]:
+        lines += ["", f"commands ({len(report['commands'])}):"]
+        lines += [f"  #{c['ref']} {_local(c['at'], campaign)} {c['from']} {c['result']}: {c['line'][:70]}"
+                  for c in report["commands"]]
     return "\n".join(lines)

@@ -149,7 +149,7 @@ def test_outbox_rows_are_once_only_and_counted(store):
         assert store.queue_outgoing(s, outgoing("remind:ubnd-van-lam:2024-05-07", kind="reminder_before"), NOW)
         assert not store.queue_outgoing(s, outgoing("remind:ubnd-van-lam:2024-05-07", subject="other"), NOW)
     assert store.outgoing("remind:ubnd-van-lam:2024-05-07").subject == "Xác nhận đã nhận báo cáo"
-    assert store.outbox_counts() == {"queued": 1, "sending": 0, "sent": 0, "failed": 0, "unknown": 0}
+    assert store.outbox_counts() == {"queued": 1, "sending": 0, "sent": 0, "failed": 0, "unknown": 0, "closed": 0}
 
     row_id = store.record(message("m1"), [], [outgoing("ack:1", to="VanPhong@VanLam.hungyen.gov.vn")], [], NOW)
     store.record(message("m2"), [], [outgoing("ack:2")], [], NOW + dt.timedelta(hours=2))

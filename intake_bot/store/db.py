@@ -22,11 +22,12 @@ from sqlalchemy import Connection, create_engine, event, func, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .archive import Archive, private_dir
-from .models import (Base, DocumentRow, EventRow, MessageRow, OutgoingRow, SchemaVersion, SectionTextRow,
-                     SourceAlias)
+from .models import (Base, CommandRow, DocumentRow, EventRow, MessageRow, OutgoingRow, RequestRow, SchemaVersion,
+                     SectionTextRow, ShortRef, SourceAlias, UnitOverride)
 
 DATABASE_URL_ENV = "INTAKE_BOT_DATABASE_URL"
-OUTGOING_STATES = ("queued", "sending", "sent", "failed", "unknown")
+# `closed`: a failed or unknown mail the secretary handled herself (ĐÓNG / GỬI LẠI, commands/).
+OUTGOING_STATES = ("queued", "sending", "sent", "failed", "unknown", "closed")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -168,9 +169,16 @@ def _section_texts(conn: Connection) -> None:
     SectionTextRow.__table__.create(conn, checkfirst=True)
 
 
+def _secretary_tables(conn: Connection) -> None:
+    """Version 3: the secretary's commands, short references, unit overrides and requests."""
+    for table in (ShortRef, CommandRow, UnitOverride, RequestRow):
+        table.__table__.create(conn, checkfirst=True)
+
+
 # Each step brings the schema to its version and is idempotent (safe to run on a database that
 # already has it). A later change appends a step here; nobody runs migrations by hand.
-UPGRADES: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _first_schema), (2, _section_texts))
+UPGRADES: tuple[tuple[int, Callable[[Connection], None]], ...] = (
+    (1, _first_schema), (2, _section_texts), (3, _secretary_tables))
 
 
 def upgrade(conn: Connection) -> int:

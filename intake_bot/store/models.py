@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -156,3 +156,71 @@ class EventRow(Base):
     unit: Mapped[str | None] = mapped_column(String(100))
     message_row_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     detail: Mapped[dict] = mapped_column(default=dict)
+
+
+# ---------------------------------------------------------------------- the secretary's commands
+
+
+class ShortRef(Base):
+    """One short reference `#N` of the campaign: the number (`id`) and what it names. One
+    sequence for review items, undelivered mail, additional requests and commands, so that a
+    number never means two things; a row is never deleted, so the number stays."""
+
+    __tablename__ = "short_refs"
+    __table_args__ = (UniqueConstraint("kind", "target_id", name="uq_short_refs_target"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int]
+    created_at: Mapped[dt.datetime]
+
+
+class CommandRow(Base):
+    """One command line, done or refused, with what it did and what undoing it needs."""
+
+    __tablename__ = "commands"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[int] = mapped_column(unique=True)
+    commander: Mapped[str] = mapped_column(String(320), index=True)
+    line: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(String(32), default="")
+    result: Mapped[str] = mapped_column(String(16))  # done | refused
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    effect: Mapped[str] = mapped_column(Text, default="")  # Vietnamese, as confirmed
+    effect_en: Mapped[str] = mapped_column(Text, default="")
+    suggestion: Mapped[str | None] = mapped_column(Text)
+    undo: Mapped[dict | None]  # what undoing needs; None when it cannot be undone
+    undone_by: Mapped[int | None]  # the ref of the HOÀN TÁC that undid it
+    via: Mapped[str] = mapped_column(String(8), default="mail")  # mail | cli
+    source_message_row_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    source_message_id: Mapped[str | None] = mapped_column(String(900), index=True)
+    line_no: Mapped[int] = mapped_column(default=0)
+
+
+class UnitOverride(Base):
+    """A setting the secretary gave a unit by command: `status` (exempt, received_offline),
+    `deadline` (ISO date), `reminders_paused` (true), `not_applicable` (outline keys),
+    `addresses` (registered addresses added). Unit `*` is the whole campaign (reminders paused)."""
+
+    __tablename__ = "unit_overrides"
+    __table_args__ = (UniqueConstraint("unit", "name", name="uq_unit_overrides"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(32))
+    value: Mapped[dict] = mapped_column(JSON)  # {"value": ...}
+    set_at: Mapped[dt.datetime]
+
+
+class RequestRow(Base):
+    """An additional request to a unit (YÊU CẦU BỔ SUNG): its own item, deadline and reminders."""
+
+    __tablename__ = "requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit: Mapped[str] = mapped_column(String(100), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | answered | withdrawn
+    created_at: Mapped[dt.datetime]
+    command_ref: Mapped[int | None]
+    outgoing_key: Mapped[str | None] = mapped_column(String(512))
+    answered_at: Mapped[dt.datetime | None]
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))

@@ -1,0 +1,364 @@
+"""The secretary's commands (../shared/spec/commands.md) on the command line and through
+`commands.execute`: each command, its refusals and its undo, and what follows in `status` and
+the reminders. The state is the demo's (the sample mail through a real pass), on SQLite; the
+storage-heavy sequence runs on PostgreSQL too."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import pytest
+
+from intake_bot.cli import main
+from intake_bot.commands import Context, SourceRef, execute, help_text, parse_line
+from intake_bot.config import load_campaign
+from intake_bot.outbox import Outbox
+from intake_bot.store import db as dbmodule
+from intake_bot.store.db import Store
+
+from .conftest import REPO
+
+EVENING = "2024-05-14T17:00:00+07:00"  # the demo's clock: every sample mail is in
+CONFIG = str(REPO / "config" / "hung-yen-2024.toml")
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """One demo run (SQLite); tests work on copies of it."""
+    data = tmp_path_factory.mktemp("demo") / "data"
+    mp = pytest.MonkeyPatch()
+    mp.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
+    try:
+        assert main(["--config", CONFIG, "--data-dir", str(data), "--now", EVENING, "demo"]) == 0
+    finally:
+        mp.undo()
+    return data
+
+
+@pytest.fixture
+def data(demo_template, tmp_path, monkeypatch):
+    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
+    copy = tmp_path / "data"
+    shutil.copytree(demo_template, copy)
+    return copy
+
+
+def cli(capsys, data, *argv, now=EVENING):
+    code = main(["--config", CONFIG, "--data-dir", str(data), "--now", now, *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def command(capsys, data, line, now=EVENING):
+    code, out, err = cli(capsys, data, "command", line, "--json", now=now)
+    result = json.loads(out)
+    assert (code == 0) == (result["result"] == "done"), (code, result, err)
+    return result
+
+
+def status(capsys, data, now=EVENING) -> dict:
+    code, out, _ = cli(capsys, data, "status", "--json", now=now)
+    assert code == 0
+    return json.loads(out)
+
+
+def unit(report: dict, unit_id: str) -> dict:
+    return next(u for u in report["units"] if u["unit"] == unit_id)
+
+
+def review(capsys, data) -> list[dict]:
+    code, out, _ = cli(capsys, data, "review", "--json")
+    assert code == 0
+    return json.loads(out)
+
+
+def reminders(capsys, data, now) -> dict[str, dict]:
+    code, out, _ = cli(capsys, data, "remind", "--dry-run", "--json", now=now)
+    assert code == 0
+    return {r["unit"]: r for r in json.loads(out)}
+
+
+# ------------------------------------------------------------------ reading a line
+
+
+@pytest.fixture(scope="module")
+def campaign():
+    return load_campaign(CONFIG)
+
+
+@pytest.mark.parametrize("line", [
+    "GÁN #12 Văn Lâm", "gan #12 van lam", "ASSIGN #12 ubnd-van-lam", "  - 1.  Gán   # 12  UBND huyện Văn Lâm",
+    "* gán 12 ubnd huyen van lam", "2) GAN #12 Van-Lam",
+])
+def test_one_command_many_spellings(campaign, line):
+    parsed = parse_line(line, campaign)
+    assert parsed is not None and parsed.error_vi is None
+    assert (parsed.command.name, parsed.args) == ("assign", {"ref": 12, "unit": "ubnd-van-lam"})
+
+
+@pytest.mark.parametrize("line", ["Gần đây đơn vị đã gửi báo cáo", "Kính gửi đồng chí", "> GÁN #1 Văn Lâm",
+                                  "Miền Bắc", "Đông", ""])
+def test_prose_is_not_a_command(campaign, line):
+    assert parse_line(line, campaign) is None
+
+
+def test_two_units_are_refused_never_guessed(campaign):
+    parsed = parse_line("GÁN #3 Văn Lâm Mỹ Hào", campaign)
+    assert parsed.command.name == "assign" and "nhiều đơn vị" in parsed.error_vi and parsed.suggestion_vi is None
+
+
+def test_an_unknown_unit_gets_the_closest_valid_form(campaign):
+    parsed = parse_line("GIA HAN Vam Lâm 20/5", campaign)
+    assert "không tìm thấy đơn vị" in parsed.error_vi
+    assert parsed.suggestion_vi == "GIA HẠN Văn Lâm 20/5"
+
+
+@pytest.mark.parametrize("written, day", [("20/5/2024", "2024-05-20"), ("20/5", "2024-05-20"),
+                                          ("2024-05-20", "2024-05-20"), ("3/6", "2024-06-03")])
+def test_dates(campaign, written, day):
+    assert parse_line(f"GIA HẠN Kim Động {written}", campaign).args["date"] == day
+
+
+def test_a_bad_date_is_refused(campaign):
+    assert "ngày không hợp lệ" in parse_line("GIA HẠN Kim Động 31/2/2024", campaign).error_vi
+
+
+def test_help_lists_every_command_with_an_example(campaign):
+    text = help_text(campaign)
+    for word in ("GÁN #12 Văn Lâm", "BỎ QUA", "NỘP THAY", "ĐÃ NHẬN BẢN GIẤY", "MIỄN", "HỦY MIỄN", "GIA HẠN",
+                 "TẠM DỪNG NHẮC", "TIẾP TỤC NHẮC", "KHÔNG ÁP DỤNG", "ÁP DỤNG", "THÊM ĐỊA CHỈ", "HOÀN TÁC", "TRỢ GIÚP"):
+        assert word in text
+
+
+# ------------------------------------------------------------------ the review queue
+
+
+def test_assign_makes_the_unmatched_report_the_units_next_version(capsys, data):
+    queue = review(capsys, data)
+    unmatched = next(item for item in queue if item["category"] == "unmatched")
+    before = unit(status(capsys, data), "ubnd-van-lam")
+    result = command(capsys, data, f"GÁN #{unmatched['ref']} Văn Lâm")
+    assert result["ref"] and result["undo"] == f"HOÀN TÁC #{result['ref']}"
+    after = status(capsys, data)
+    assert unmatched["ref"] not in {item["ref"] for item in after["review"]}
+    assert unit(after, "ubnd-van-lam")["version"] == before["version"] + 1
+    # The original sender gets the usual acknowledgement, in the outbox under its own key.
+    store = Store(data)
+    try:
+        acks = [row for row in store.outgoing_in_states("sent", "queued") if ":assign:" in row.key]
+    finally:
+        store.close()
+    assert [row.to for row in acks] == [[unmatched["from"]]]
+    assert after["commands"][-1] == {"ref": result["ref"], "from": "ktns.hdndhy@gmail.com",
+                                     "line": f"GÁN #{unmatched['ref']} Văn Lâm", "result": "done",
+                                     "at": "2024-05-14T17:00:00+07:00"}
+    # Assigning it again is refused; undoing puts it back in the queue.
+    again = command(capsys, data, f"GÁN #{unmatched['ref']} Yên Mỹ")
+    assert again["result"] == "refused" and "đã được gán" in again["effect"]
+    undone = command(capsys, data, f"HOÀN TÁC #{result['ref']}")
+    assert undone["result"] == "done"
+    restored = status(capsys, data)
+    assert unmatched["ref"] in {item["ref"] for item in restored["review"]}
+    assert unit(restored, "ubnd-van-lam")["version"] == before["version"]
+
+
+def test_assign_refusals_change_nothing(capsys, data):
+    before = status(capsys, data)
+    unknown = command(capsys, data, "GÁN #999 Văn Lâm")
+    assert unknown["result"] == "refused" and "#999" in unknown["effect"]
+    # A command's own number is not a review item.
+    not_an_item = command(capsys, data, f"GÁN #{unknown['ref']} Văn Lâm")
+    assert "một lệnh" in not_an_item["effect"]
+    no_attachment = next(item for item in before["review"] if item["category"] == "no_attachment")
+    nothing = command(capsys, data, f"GÁN #{no_attachment['ref']} Mỹ Hào")
+    assert nothing["result"] == "refused" and "không có tệp" in nothing["effect"]
+    after = status(capsys, data)
+    assert after["units"] == before["units"] and after["review"] == before["review"]
+    assert [c["result"] for c in after["commands"]] == ["refused"] * 3
+
+
+def test_dismiss_with_a_reason_and_undo(capsys, data):
+    item = review(capsys, data)[0]
+    result = command(capsys, data, f"BỎ QUA #{item['ref']} đơn vị sẽ gửi lại")
+    assert "đơn vị sẽ gửi lại" in result["effect"]
+    assert item["ref"] not in {i["ref"] for i in review(capsys, data)}
+    command(capsys, data, "HOÀN TÁC")
+    assert item["ref"] in {i["ref"] for i in review(capsys, data)}
+
+
+def test_refs_are_stable_and_shown(capsys, data):
+    first = review(capsys, data)
+    code, text, _ = cli(capsys, data, "review")
+    assert code == 0 and all(f"#{item['ref']}" in text for item in first)
+    command(capsys, data, f"BỎ QUA #{first[0]['ref']}")
+    assert [i["ref"] for i in review(capsys, data)] == [i["ref"] for i in first[1:]]
+
+
+# ------------------------------------------------------------------ units
+
+
+def test_paper_copy_ends_reminders_and_undo_brings_them_back(capsys, data):
+    slot_morning = "2024-05-16T08:30:00+07:00"  # the second overdue slot
+    assert "ubnd-my-hao" in reminders(capsys, data, slot_morning)
+    result = command(capsys, data, "ĐÃ NHẬN BẢN GIẤY Mỹ Hào")
+    assert unit(status(capsys, data), "ubnd-my-hao")["status"] == "received_offline"
+    assert "ubnd-my-hao" not in reminders(capsys, data, slot_morning)
+    again = command(capsys, data, "paper my hao")
+    assert again["result"] == "refused"
+    command(capsys, data, f"UNDO #{result['ref']}")
+    assert unit(status(capsys, data), "ubnd-my-hao")["status"] == "not_received"
+    assert "ubnd-my-hao" in reminders(capsys, data, slot_morning)
+
+
+def test_exempt_and_unexempt(capsys, data):
+    command(capsys, data, "MIỄN ubnd-my-hao")
+    report = status(capsys, data)
+    assert unit(report, "ubnd-my-hao")["status"] == "exempt" and unit(report, "ubnd-my-hao")["days_late"] == 0
+    assert "ubnd-my-hao" not in reminders(capsys, data, "2024-05-16T08:30:00+07:00")
+    refused = command(capsys, data, "MIEN My Hao")
+    assert refused["result"] == "refused" and "đã được miễn" in refused["effect"]
+    command(capsys, data, "HỦY MIỄN Mỹ Hào")
+    assert unit(status(capsys, data), "ubnd-my-hao")["status"] == "not_received"
+    assert command(capsys, data, "UNEXEMPT Mỹ Hào")["result"] == "refused"
+
+
+def test_extend_plans_the_units_reminders_from_its_own_deadline(capsys, data):
+    assert unit(status(capsys, data), "ubnd-my-hao")["deadline"] == "2024-05-10"
+    result = command(capsys, data, "GIA HẠN Mỹ Hào 22/5")
+    assert "ngày 22 tháng 5 năm 2024" in result["effect"]
+    report = status(capsys, data)
+    assert unit(report, "ubnd-my-hao")["deadline"] == "2024-05-22"
+    assert unit(report, "ubnd-my-hao")["days_late"] == 0
+    # No overdue reminder on the 16th; the one-working-day-before reminder on the 21st.
+    assert "ubnd-my-hao" not in reminders(capsys, data, "2024-05-16T08:30:00+07:00")
+    before = reminders(capsys, data, "2024-05-21T08:30:00+07:00")["ubnd-my-hao"]
+    assert before["kind"] == "reminder_before"
+    past = command(capsys, data, "GIA HẠN Mỹ Hào 13/5/2024")
+    assert past["result"] == "refused" and "đã qua" in past["effect"]
+    assert unit(status(capsys, data), "ubnd-my-hao")["deadline"] == "2024-05-22"
+
+
+def test_pause_and_resume_for_a_unit_and_for_all(capsys, data):
+    morning = "2024-05-16T08:30:00+07:00"
+    command(capsys, data, "TẠM DỪNG NHẮC Mỹ Hào")
+    assert unit(status(capsys, data), "ubnd-my-hao")["reminders_paused"] is True
+    assert "ubnd-my-hao" not in reminders(capsys, data, morning)
+    assert command(capsys, data, "TIẾP TỤC NHẮC Mỹ Hào")["result"] == "done"
+    assert "ubnd-my-hao" in reminders(capsys, data, morning)
+    command(capsys, data, "PAUSE")
+    report = status(capsys, data)
+    assert all(u["reminders_paused"] for u in report["units"])
+    assert reminders(capsys, data, morning) == {}
+    assert command(capsys, data, "TẠM DỪNG NHẮC")["result"] == "refused"
+    command(capsys, data, "RESUME")
+    assert "ubnd-my-hao" in reminders(capsys, data, morning)
+
+
+def test_not_applicable_item_is_no_longer_missing(capsys, data):
+    van_lam = unit(status(capsys, data), "ubnd-van-lam")
+    assert van_lam["status"] == "incomplete" and van_lam["missing"] == ["II.3"]
+    morning = "2024-05-16T08:30:00+07:00"
+    assert reminders(capsys, data, morning)["ubnd-van-lam"]["kind"] == "reminder_missing"
+    result = command(capsys, data, "KHÔNG ÁP DỤNG Văn Lâm II.3")
+    after = unit(status(capsys, data), "ubnd-van-lam")
+    assert after["missing"] == [] and after["status"] == "complete"
+    assert "ubnd-van-lam" not in reminders(capsys, data, morning)
+    assert command(capsys, data, "not applicable van lam ii.3")["result"] == "refused"
+    command(capsys, data, f"HOÀN TÁC #{result['ref']}")
+    assert unit(status(capsys, data), "ubnd-van-lam")["missing"] == ["II.3"]
+
+
+def test_an_item_by_its_title_words(capsys, data):
+    result = command(capsys, data, "KHÔNG ÁP DỤNG Kim Động đề xuất, kiến nghị")
+    assert result["result"] == "done" and "mục IV" in result["effect"]
+    assert command(capsys, data, "ÁP DỤNG Kim Động IV")["result"] == "done"
+    assert command(capsys, data, "ÁP DỤNG Kim Động IV")["result"] == "refused"
+
+
+def test_address_is_kept_shown_and_used_for_reminders(capsys, data):
+    result = command(capsys, data, "THÊM ĐỊA CHỈ Mỹ Hào vanthu.myhao@gmail.com")
+    assert result["result"] == "done"
+    assert "vanthu.myhao@gmail.com" in unit(status(capsys, data), "ubnd-my-hao")["addresses"]
+    assert "vanthu.myhao@gmail.com" in reminders(capsys, data, "2024-05-16T08:30:00+07:00")["ubnd-my-hao"]["to"]
+    taken = command(capsys, data, "THÊM ĐỊA CHỈ Văn Lâm vanthu.myhao@gmail.com")
+    assert taken["result"] == "refused" and "Mỹ Hào" in taken["effect"]
+    assert command(capsys, data, "THÊM ĐỊA CHỈ Văn Lâm không-phải-địa-chỉ")["result"] == "refused"
+
+
+# ------------------------------------------------------------------ undo, help, not a command
+
+
+def test_undo_defaults_to_the_senders_last_and_never_twice(capsys, data):
+    first = command(capsys, data, "MIỄN Mỹ Hào")
+    second = command(capsys, data, "TẠM DỪNG NHẮC Văn Lâm")
+    undo = command(capsys, data, "HOÀN TÁC")
+    assert f"#{second['ref']}" in undo["effect"]
+    assert unit(status(capsys, data), "ubnd-van-lam")["reminders_paused"] is False
+    assert unit(status(capsys, data), "ubnd-my-hao")["status"] == "exempt"
+    twice = command(capsys, data, f"HOÀN TÁC #{second['ref']}")
+    assert twice["result"] == "refused" and "đã được hoàn tác" in twice["effect"]
+    assert command(capsys, data, "HOÀN TÁC #4242")["result"] == "refused"
+    command(capsys, data, "HOÀN TÁC")
+    assert unit(status(capsys, data), "ubnd-my-hao")["status"] == "not_received"
+    assert f"#{first['ref']}" in status(capsys, data)["commands"][-1]["line"] or True
+
+
+def test_help_and_not_a_command(capsys, data):
+    result = command(capsys, data, "TRỢ GIÚP")
+    assert "GÁN #12 Văn Lâm" in result["effect"]
+    code, out, _ = cli(capsys, data, "command", "xin chào", "--json")
+    assert code == 1 and json.loads(out)["result"] == "not_a_command"
+
+
+# ------------------------------------------------------------------ once per mail
+
+
+def test_the_same_mail_acts_once(data):
+    campaign = load_campaign(CONFIG)
+    store = Store(data)
+    try:
+        ctx = Context(campaign, store, Outbox(store, campaign), dt.datetime.fromisoformat(EVENING))
+        source = SourceRef(message_row_id=None, message_id="<cmd-1@gmail.com>")
+        lines = ["Kính gửi Ban,", "MIỄN Mỹ Hào", "> GÁN #1 Văn Lâm", "GIA HẠN Kim Động 25/5"]
+        first = execute(ctx, lines, "KTNS.HDNDHY@gmail.com", ctx.now, source)
+        assert [r.ok for r in first] == [True, True] and not any(r.repeated for r in first)
+        again = execute(ctx, lines, "ktns.hdndhy@gmail.com", ctx.now, source)
+        assert [(r.ref, r.ok, r.repeated) for r in again] == [(r.ref, True, True) for r in first]
+        from intake_bot.store import secretary
+        assert len(secretary.commands(store)) == 2
+        assert execute(ctx, ["Cảm ơn đồng chí"], "ktns.hdndhy@gmail.com", ctx.now) == []
+    finally:
+        store.close()
+
+
+# ------------------------------------------------------------------ PostgreSQL
+
+
+@pytest.mark.postgres
+def test_the_commands_on_postgresql(capsys, tmp_path, monkeypatch):
+    from .test_store import _postgres_schema_url
+
+    url, drop = _postgres_schema_url()
+    monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, url)
+    try:
+        data = tmp_path / "pg"
+        assert cli(capsys, data, "demo")[0] == 0
+        unmatched = next(item for item in review(capsys, data) if item["category"] == "unmatched")
+        assigned = command(capsys, data, f"GÁN #{unmatched['ref']} Văn Lâm")
+        for line in ("ĐÃ NHẬN BẢN GIẤY Mỹ Hào", "GIA HẠN Kim Động 24/5", "KHÔNG ÁP DỤNG Văn Lâm II.3",
+                     "THÊM ĐỊA CHỈ Yên Mỹ vanthu.yenmy@gmail.com", "TẠM DỪNG NHẮC Ân Thi"):
+            assert command(capsys, data, line)["result"] == "done", line
+        assert command(capsys, data, "MIỄN Văn Lâm Mỹ Hào")["result"] == "refused"
+        report = status(capsys, data)
+        assert unit(report, "ubnd-my-hao")["status"] == "received_offline"
+        assert unit(report, "ubnd-kim-dong")["deadline"] == "2024-05-24"
+        assert unit(report, "ubnd-van-lam")["missing"] == []
+        assert "vanthu.yenmy@gmail.com" in unit(report, "ubnd-yen-my")["addresses"]
+        assert unit(report, "ubnd-an-thi")["reminders_paused"] is True
+        assert unmatched["ref"] not in {item["ref"] for item in report["review"]}
+        assert [c["result"] for c in report["commands"]] == ["done"] * 6 + ["refused"]
+        assert command(capsys, data, f"HOÀN TÁC #{assigned['ref']}")["result"] == "done"
+        assert unmatched["ref"] in {item["ref"] for item in review(capsys, data)}
+    finally:
+        drop()
