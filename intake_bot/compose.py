@@ -39,7 +39,7 @@ def missing_items(campaign: Campaign, unit_id: str | None, extractions: list[Ext
         return []
     present = {key for e in readable if e.outline for key in e.outline.get("present", [])}
     if any(e.tables for e in readable):
-        present.add("PL")
+        present.add(campaign.appendix.item)
     return [key for key in outline.keys() if key not in present]
 
 

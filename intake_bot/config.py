@@ -24,6 +24,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .vnformat import vn_short_date
+from .reader.schema import AppendixSchema, schema_from
 
 DEFAULT_CONFIG = Path("config/hung-yen-2024.toml")
 UNITS_ENV = "INTAKE_BOT_UNITS"
@@ -196,6 +197,7 @@ class Campaign:
     ocr_language: str
     outlines: dict[str, Outline]
     units: dict[str, Unit]
+    appendix: AppendixSchema = AppendixSchema()
     source: str = ""
     own_addresses: frozenset[str] = field(default_factory=frozenset)
     trusted_receivers: frozenset[str] = frozenset({"mx.google.com"})
@@ -353,7 +355,7 @@ OUTLINE_KEYS = ("title", "appendix", "items")
 OUTLINE_ITEM_KEYS = ("key", "title", "aliases")
 
 
-def _outlines(r: _Reader) -> dict[str, Outline]:
+def _outlines(r: _Reader, schema: AppendixSchema) -> dict[str, Outline]:
     outlines = {}
     for oid, body in r.tables("outlines", OUTLINE_KEYS).items():
         items = []
@@ -370,8 +372,9 @@ def _outlines(r: _Reader) -> dict[str, Outline]:
             r.problems.append(f"[outlines.{oid}]: has no items")
         appendix = tuple(body.get("appendix", []))
         for kind in appendix:
-            if kind not in ("KCN", "CCN"):
-                r.problems.append(f"[outlines.{oid}.appendix]: {kind!r} is neither KCN nor CCN")
+            if kind not in schema.kind_keys():
+                known = ", ".join(schema.kind_keys()) or "none: the file has no [appendix.kinds]"
+                r.problems.append(f"[outlines.{oid}.appendix]: {kind!r} is not a kind of [appendix.kinds] ({known})")
         outlines[oid] = Outline(oid, str(body.get("title", oid)), tuple(items), appendix)
     return outlines
 
@@ -556,7 +559,8 @@ def _templates_dir(source: Path, configured: str | None) -> Path:
 
 def _campaign(data: dict, source: Path) -> Campaign:
     r = _Reader(data)
-    outlines = _outlines(r)
+    appendix = schema_from(r.get("appendix", dict, None), r.problems, r.check_keys)
+    outlines = _outlines(r, appendix)
     units: dict[str, Unit] = {}
     wheres: dict[str, str] = {}
     for where, raw in r.records("units", UNIT_KEYS):
@@ -645,6 +649,7 @@ def _campaign(data: dict, source: Path) -> Campaign:
         ocr_language=r.get("reading.ocr_language", str, "vie"),
         outlines=outlines,
         units=units,
+        appendix=appendix,
         source=str(source),
         end=end,
         own_addresses=frozenset(a for a in (mailbox_address, from_address) if a),

@@ -29,6 +29,7 @@ from .outbox import Outbox
 from .progress import COMPLETE, INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, STATUS_LABELS, UnitProgress, unit_progress
 from .reader.model import Extraction
 from .reconcile import problem_lines_vi, reconcile
+from .reader.schema import sample_row
 from .store.db import NewDocument, NewMessage, NewOutgoing, Store
 from .store.models import OutgoingRow
 from .templating import environment, render
@@ -153,8 +154,7 @@ def sample_digest(campaign: Campaign) -> Digest:
     report = Extraction(
         file="Báo cáo giám sát.docx", format="docx", unit=first.id,
         outline={"id": outline.id, "present": keys[:-2], "missing": keys[-2:]} if outline else None,
-        tables=[{"kind": "CCN", "group": "I", "stt": "1", "name": "CCN mẫu", "investor": "Công ty mẫu",
-                 "area_ha": 1234.5, "leasable_ha": 1000.25, "occupancy_pct": 85.3}],
+        tables=[sample_row(campaign.appendix)],
         warnings=["group I: the area differs from the sum of its rows"],
         warnings_vi=["Tổng diện tích nhóm I khác tổng các dòng."]).to_json()
     mail = [(first, "report", report), (None, "unmatched", {**report, "unit": None})]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from .config import Campaign, Unit
 from .text import collapse, fold
 
-_ZONE_WORDS = ("kcn", "ccn", "khu cong nghiep", "cum cong nghiep")
 _NAME_STOPS = frozenset("tren dia ban huyen tinh thi xa thanh pho cua tai va cac da dang".split())
 
 
@@ -15,16 +14,19 @@ def unit_phrases(unit: Unit) -> list[str]:
     return sorted((p for p in phrases if p and len(fold(p)) >= 3), key=len, reverse=True)
 
 
-def without_zone_names(text: str) -> str:
-    """`text` with the names after "KCN", "CCN", "Khu công nghiệp", "Cụm công nghiệp" taken out:
-    up to five capitalised words (or numbers, dashes) that are not place-words like "huyện"."""
+def without_zone_names(text: str, campaign: Campaign) -> str:
+    """`text` with the names of appendix rows taken out: up to five capitalised words (or
+    numbers, dashes) that are not place-words like "huyện", after the words of one of the
+    campaign's appendix kinds ("KCN", "Cụm công nghiệp")."""
+    opening = set(campaign.appendix.name_words())
+    sizes = sorted({len(w.split()) for w in opening}, reverse=True)
     words = collapse(text).split(" ")
     out: list[str] = []
     n = 0
     while n < len(words):
         out.append(words[n])
-        for size in (3, 1):
-            if fold(" ".join(words[n:n + size])) in _ZONE_WORDS and len(words[n:n + size]) == size:
+        for size in sizes:
+            if fold(" ".join(words[n:n + size])) in opening and len(words[n:n + size]) == size:
                 out.extend(words[n + 1:n + size])
                 n += size
                 skipped = 0
@@ -47,10 +49,10 @@ def _name_word(word: str) -> bool:
 def units_named_in(text: str, campaign: Campaign) -> dict[str, str]:
     """unit id -> the phrase found, for every unit the text names.
 
-    The names of industrial zones and clusters are left out first: "KCN Yên Mỹ" is a zone, not
-    the district of Yên Mỹ.
+    The names of appendix rows are left out first: "KCN Yên Mỹ" is a zone, not the district of
+    Yên Mỹ.
     """
-    folded = f" {fold(without_zone_names(text))} "
+    folded = f" {fold(without_zone_names(text, campaign))} "
     found: dict[str, str] = {}
     for unit in campaign.units.values():
         for phrase in unit_phrases(unit):

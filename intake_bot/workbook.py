@@ -22,13 +22,16 @@ from .reconcile import FIELD_LABELS, Reconciliation, reconcile
 AREA_FORMAT = "#,##0.00"
 PERCENT_FORMAT = "#,##0.0"  # the value is already in percent: 92.5 means 92,5 %
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
+# The display format of an appendix column by its type (schema.VALUE_TYPES); text has none.
+TYPE_FORMATS = {"area": AREA_FORMAT, "percent": PERCENT_FORMAT, "number": "#,##0.##", "money": "#,##0",
+                "count": "#,##0", "date": "dd/mm/yyyy"}
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 _MAX_WIDTH = 60
 
-ROW_COLUMNS = ("Đơn vị", "Loại", "Nhóm", "STT", "Tên KCN/CCN", "Chủ đầu tư hạ tầng",
-               "Diện tích (ha)", "Diện tích đất cho thuê (ha)", "Tỷ lệ lấp đầy (%)",
-               "Tệp nguồn", "Phiên bản")
+# The appendix sheet: these, the campaign's appendix columns, then the source.
+ROW_LEAD_COLUMNS = ("Đơn vị", "Loại", "Nhóm", "STT")
+ROW_SOURCE_COLUMNS = ("Tệp nguồn", "Phiên bản")
 CROSS_CHECK_COLUMNS = ("Loại", "Tên KCN/CCN", "Đơn vị báo cáo", "Diện tích (ha)", "Diện tích đất cho thuê (ha)",
                        "Tỷ lệ lấp đầy (%)", "Chủ đầu tư hạ tầng", "Tệp nguồn", "Phiên bản",
                        "Số liệu chưa thống nhất", "Không có trong danh mục của")
@@ -44,8 +47,11 @@ def build_workbook(campaign: Campaign, progress: list[UnitProgress], now: dt.dat
     book = Workbook()
     rows_sheet = book.active
     rows_sheet.title = "Phụ lục"
-    _fill(rows_sheet, ROW_COLUMNS, _appendix_rows(campaign, progress),
-          {7: AREA_FORMAT, 8: AREA_FORMAT, 9: PERCENT_FORMAT})
+    columns = campaign.appendix.read_columns
+    _fill(rows_sheet, (*ROW_LEAD_COLUMNS, *(c.title for c in columns), *ROW_SOURCE_COLUMNS),
+          _appendix_rows(campaign, progress),
+          {len(ROW_LEAD_COLUMNS) + n: TYPE_FORMATS[c.type] for n, c in enumerate(columns, start=1)
+           if c.type in TYPE_FORMATS})
     status_sheet = book.create_sheet("Tình hình")
     _fill(status_sheet, STATUS_COLUMNS, _status_rows(campaign, progress),
           {3: DATE_FORMAT, 4: DATE_FORMAT})
@@ -67,14 +73,26 @@ def _unit_name(campaign: Campaign, unit_id: str) -> str:
 
 
 def _appendix_rows(campaign: Campaign, progress: list[UnitProgress]) -> list[list]:
+    columns = campaign.appendix.read_columns
     out = []
     for p in progress:
         for doc, row in p.rows:
             out.append([_unit_name(campaign, p.unit), row.get("kind"), row.get("group"), row.get("stt"),
-                        row.get("name"), row.get("investor"), _number(row.get("area_ha")),
-                        _number(row.get("leasable_ha")), _number(row.get("occupancy_pct")),
+                        *(_cell(column.type, row.get(column.key)) for column in columns),
                         doc.filename, doc.version])
     return out
+
+
+def _cell(value_type: str, value):
+    """A row's value as the workbook stores it: numbers as numbers, dates as dates, text as text."""
+    if value_type == "text":
+        return value if isinstance(value, str) else None
+    if value_type == "date":
+        try:
+            return dt.date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+    return _number(value)
 
 
 def _status_rows(campaign: Campaign, progress: list[UnitProgress]) -> list[list]:
@@ -136,6 +154,8 @@ def _shown(value) -> str:
         return ""
     if isinstance(value, dt.datetime):
         return "00/00/0000 00:00"
+    if isinstance(value, dt.date):
+        return "00/00/0000"
     if isinstance(value, float):
         return f"{value:,.2f}"
     return str(value)

@@ -13,6 +13,14 @@ CORPUS = FIXTURES / "corpus"
 # The project's shared inputs (../shared next to the repository); INTAKE_BOT_SHARED names them
 # from a checkout elsewhere (a git worktree).
 SHARED = Path(os.environ.get("INTAKE_BOT_SHARED") or REPO.parent / "shared")
+HUNG_YEN = REPO / "config" / "hung-yen-2024.toml"
+
+
+def hung_yen_appendix():
+    """The appendix schema of the 2024 campaign file, for tests that read tables without a campaign."""
+    from intake_bot.config import load_campaign
+
+    return load_campaign(HUNG_YEN).appendix
 
 
 @pytest.fixture(scope="session")

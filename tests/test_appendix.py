@@ -6,9 +6,12 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake_bot.reader.appendix import find_header, kind_named, read_appendix
+from intake_bot.reader.appendix import find_header, read_appendix
 from intake_bot.reader.model import Content, Paragraph, Table
 
+from .conftest import hung_yen_appendix
+
+SCHEMA = hung_yen_appendix()
 HEADER = ["STT", "Tên CCN", "Chủ đầu tư hạ tầng CCN", "Diện tích CCN (ha)", "Diện tích đất cho thuê (ha)",
           "Tỷ lệ lấp đầy (%)"]
 
@@ -31,7 +34,7 @@ def test_cluster_table_with_groups_and_unknown_values():
         ["1", "CCN Chỉ Đạo", "Đang lựa chọn nhà đầu tư", "60,99", "Đang cập nhật", "0"],
         ["2", "CCN Bãi Sậy", "", "67,85", "-", ""],
     ])
-    rows, warnings = read_appendix(doc(table), ("KCN", "CCN"))
+    rows, warnings = read_appendix(doc(table), SCHEMA, ("KCN", "CCN"))
     assert brief(rows) == [("CCN", "I", "1", "CCN Tân Quang"), ("CCN", "I", "2", "CCN Như Quỳnh"),
                            ("CCN", "II", "1", "CCN Chỉ Đạo"), ("CCN", "II", "2", "CCN Bãi Sậy")]
     assert rows[0] == {"kind": "CCN", "group": "I", "stt": "1", "name": "CCN Tân Quang",
@@ -53,7 +56,7 @@ def test_reordered_columns_two_row_header_numbering_row_and_note_column():
         ["1", "Như Quỳnh", "316,3", "204,6", "100", "Công ty cổ phần Bình Minh", "Đã GPMB 157,2 ha"],
         ["2", "Minh Hải", "200,73", "147,5", "68", "Công ty TNHH Việt Hưng", ""],
     ])
-    rows, _ = read_appendix(doc(table))
+    rows, _ = read_appendix(doc(table), SCHEMA)
     assert brief(rows) == [("KCN", "I", "1", "Như Quỳnh"), ("KCN", "I", "2", "Minh Hải")]
     assert (rows[0]["area_ha"], rows[0]["leasable_ha"], rows[0]["occupancy_pct"]) == (316.3, 204.6, 100.0)
     assert rows[0]["investor"] == "Công ty cổ phần Bình Minh"
@@ -74,7 +77,7 @@ def test_parts_groups_totals_none_rows_and_template_rows():
         ["2", "....", "....", "....", "....", "...."],
         ["", "Tổng cộng", "", "373,75", "249,11", ""],
     ])
-    rows, _ = read_appendix(doc(table), ("KCN", "CCN"))
+    rows, _ = read_appendix(doc(table), SCHEMA, ("KCN", "CCN"))
     assert brief(rows) == [("KCN", "II", "1", "Khu công nghiệp số 03"), ("KCN", "II", "2", "Khu công nghiệp Toàn Thắng"),
                            ("CCN", "I", "1", "Cụm công nghiệp Chính Nghĩa")]
 
@@ -92,7 +95,7 @@ def test_workbook_sheet_with_title_rows_above_the_header():
         ["III", "Các CCN đang trong quá trình triển khai", "", "", "", ""],
         ["2", "CCN Chỉ Đạo", "Đang lựa chọn nhà đầu tư", "60.99", "-", "0"],
     ])
-    rows, _ = read_appendix(Content(format="xlsx", blocks=[sheet]))
+    rows, _ = read_appendix(Content(format="xlsx", blocks=[sheet]), SCHEMA)
     assert brief(rows) == [("KCN", "I", "1", "KCN Như Quỳnh"), ("CCN", "III", "2", "CCN Chỉ Đạo")]
     assert rows[0]["area_ha"] == 316.3 and rows[1]["area_ha"] == 60.99
 
@@ -104,7 +107,7 @@ def test_group_and_part_text_merged_into_the_first_cell():
         ["II. Các KCN đang đầu tư xây dựng hạ tầng và chuẩn bị tiếp nhận dự án đầu tư", "", "", "", "", ""],
         ["1", "Lý Thường Kiệt", "Công ty TNHH Bình Minh", "456,1", "316,36", "46,6"],
     ])
-    rows, _ = read_appendix(doc(table))
+    rows, _ = read_appendix(doc(table), SCHEMA)
     assert brief(rows) == [("KCN", "II", "1", "Lý Thường Kiệt")]
 
 
@@ -113,8 +116,8 @@ def test_indicator_tables_are_not_appendix_tables():
                              ["1", "Tỷ lệ lấp đầy khu, cụm công nghiệp (%)", "76", "69,5", "Đạt"]])
     works = Table(rows=[["TT", "Hạng mục", "Khối lượng", "Giá trị thực hiện (tỷ đồng)", "Tỷ lệ hoàn thành (%)"],
                         ["1", "San nền", "Đang thi công", "107,5", "23"]])
-    assert read_appendix(doc(indicators, works)) == ([], [])
-    assert find_header(indicators.rows) is None
+    assert read_appendix(doc(indicators, works), SCHEMA) == ([], [])
+    assert find_header(indicators.rows, SCHEMA) is None
 
 
 def test_kind_from_the_title_above_the_table_or_from_the_outline():
@@ -122,16 +125,16 @@ def test_kind_from_the_title_above_the_table_or_from_the_outline():
              ["1", "Tân Quang", "Công ty A", "47,7", "33,6", "63,8"]]
     titled = doc(Paragraph("KẾT QUẢ ĐẦU TƯ HẠ TẦNG CÁC CỤM CÔNG NGHIỆP", bold=True),
                  Paragraph("(Kèm theo Báo cáo số 125/BC-SCT)"), Table(rows=plain))
-    assert read_appendix(titled, ("KCN",))[0][0]["kind"] == "CCN"
-    assert read_appendix(doc(Table(rows=plain)), ("KCN",))[0][0]["kind"] == "KCN"
-    assert read_appendix(doc(Table(rows=plain)), ())[0][0]["kind"] is None
+    assert read_appendix(titled, SCHEMA, ("KCN",))[0][0]["kind"] == "CCN"
+    assert read_appendix(doc(Table(rows=plain)), SCHEMA, ("KCN",))[0][0]["kind"] == "KCN"
+    assert read_appendix(doc(Table(rows=plain)), SCHEMA, ())[0][0]["kind"] is None
 
 
 def test_numbers_that_do_not_add_up_are_named_in_warnings():
     table = Table(rows=[HEADER, ["I", "Các CCN", "", "", "", ""],
                         ["1", "CCN Lạc Đạo", "Công ty A", "30,5", "47,18", "5"],
                         ["2", "CCN Đại Đồng", "Công ty B", "31,73", "20,82", "380"]])
-    rows, warnings = read_appendix(doc(table))
+    rows, warnings = read_appendix(doc(table), SCHEMA)
     assert len(rows) == 2 and len(warnings) == 2
     assert "CCN Lạc Đạo" in warnings[0].en and "47.18" in warnings[0].en
     assert "CCN Đại Đồng" in warnings[1].en and "380" in warnings[1].en
@@ -146,34 +149,34 @@ def test_table_continued_on_the_next_pdf_page_without_its_header():
     second = Table(rows=[["2", "CCN Như Quỳnh", "Công ty B", "33,52", "20,44", "76,2"],
                          ["II", "Các CCN đang đầu tư", "", "", "", ""],
                          ["1", "CCN Lạc Đạo", "Công ty C", "47,18", "30,61", "5"]], page=5)
-    rows, _ = read_appendix(doc(first, Paragraph("5", page=5), second))
+    rows, _ = read_appendix(doc(first, Paragraph("5", page=5), second), SCHEMA)
     assert brief(rows) == [("CCN", "I", "1", "CCN Tân Quang"), ("CCN", "I", "2", "CCN Như Quỳnh"),
                            ("CCN", "II", "1", "CCN Lạc Đạo")]
     separated = doc(first, Paragraph("Bảng 2: số liệu khác của các doanh nghiệp trong cụm công nghiệp"), second)
-    assert len(read_appendix(separated)[0]) == 1
+    assert len(read_appendix(separated, SCHEMA)[0]) == 1
 
 
 def test_a_second_sheet_without_header_is_not_a_continuation():
     first = Table(rows=[HEADER, ["1", "CCN Tân Quang", "Công ty A", "47,7", "33,6", "63,8"]])
     notes = Table(rows=[["1", "Ghi chú về số liệu", "Phòng Kinh tế", "12", "3", "4"]])
-    assert len(read_appendix(Content(format="xlsx", blocks=[first, notes]))[0]) == 1
+    assert len(read_appendix(Content(format="xlsx", blocks=[first, notes]), SCHEMA)[0]) == 1
 
 
 def test_other_ways_of_naming_the_columns():
     table = Table(rows=[["Số TT", "Cụm công nghiệp", "Quy mô (ha)", "Diện tích đất công nghiệp (ha)",
                          "Diện tích đã lấp đầy (ha)", "Tỷ lệ (%)", "Doanh nghiệp đầu tư hạ tầng"],
                         ["01", "Tân Quang", "47,7", "33,6", "21,4", "63,8", "Công ty A"]])
-    rows, _ = read_appendix(doc(table))
+    rows, _ = read_appendix(doc(table), SCHEMA)
     assert rows == [{"kind": "CCN", "group": None, "stt": "1", "name": "Tân Quang", "investor": "Công ty A",
                      "area_ha": 47.7, "leasable_ha": 33.6, "occupancy_pct": 63.8}]
 
 
 def test_kind_named():
-    assert kind_named("Tên CCN") == "CCN"
-    assert kind_named("Kết quả đầu tư Khu công nghiệp") == "KCN"
-    assert kind_named("KẾT QUẢ ĐẦU TƯ CÁC KHU, CỤM CÔNG NGHIỆP") is None
-    assert kind_named("Tên KCN/CCN") is None
-    assert kind_named("Chủ đầu tư") is None
+    assert SCHEMA.kind_named("Tên CCN") == "CCN"
+    assert SCHEMA.kind_named("Kết quả đầu tư Khu công nghiệp") == "KCN"
+    assert SCHEMA.kind_named("KẾT QUẢ ĐẦU TƯ CÁC KHU, CỤM CÔNG NGHIỆP") is None
+    assert SCHEMA.kind_named("Tên KCN/CCN") is None
+    assert SCHEMA.kind_named("Chủ đầu tư") is None
 
 
 NAMES = ["Tân Quang", "Như Quỳnh", "Minh Khai - Như Quỳnh", "số 03", "Phố Nối A", "Lý Thường Kiệt", "Đức Hợp"]
@@ -246,5 +249,5 @@ def appendix_table(rnd: random.Random):
 @given(st.randoms(use_true_random=False))
 def test_any_appendix_layout_reads_back_its_rows(rnd):
     table, expected = appendix_table(rnd)
-    rows, _ = read_appendix(doc(Paragraph("PHỤ LỤC", bold=True), table), ("KCN", "CCN"))
+    rows, _ = read_appendix(doc(Paragraph("PHỤ LỤC", bold=True), table), SCHEMA, ("KCN", "CCN"))
     assert rows == expected

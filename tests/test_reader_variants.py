@@ -17,9 +17,12 @@ from intake_bot.reader.model import Content, Paragraph, Table
 from intake_bot.reader.numbers import parse_number
 from intake_bot.reader.pdf import read_pdf
 
+from .conftest import hung_yen_appendix
 from .docx_builder import build_docx, paragraph
 from .report_factory import (UNITS, Report, Variant, build_appendix_xlsx, build_report, differences, random_variant,
                              single_variants, to_pdf)
+
+SCHEMA = hung_yen_appendix()
 
 
 def problems(report, campaign) -> list[str]:
@@ -160,7 +163,7 @@ def test_reports_as_pdf(pdf_reports, campaign):
 
 
 def appendix_names(report: Report) -> list[str]:
-    return [row["name"] for row in read_appendix(read_pdf(report.data))[0]]
+    return [row["name"] for row in read_appendix(read_pdf(report.data), SCHEMA)[0]]
 
 
 def test_pdf_table_whose_last_row_runs_onto_the_next_page(pdf_reports):
@@ -216,7 +219,7 @@ def test_groups_without_a_numeral_are_told_by_their_words():
                         ["1", "CCN Tân Quang", "Công ty CP Đông Á", "47,7", "63,8"],
                         ["Các CCN đang trong quá trình triển khai", "", "", "", ""],
                         ["1", "CCN Đức Hợp", "-", "52", "-"]])
-    rows, _ = read_appendix(Content("docx", [table]))
+    rows, _ = read_appendix(Content("docx", [table]), SCHEMA)
     assert [(r["group"], r["name"]) for r in rows] == [("I", "CCN Tân Quang"), ("III", "CCN Đức Hợp")]
 
 
@@ -227,7 +230,7 @@ def test_title_rows_above_a_workbook_header_are_not_header_rows():
                         ["", "", "", "Tổng", "Đất cho thuê", ""],
                         ["I", "Các KCN đã đi vào hoạt động", "", "", "", ""],
                         ["1", "KCN Minh Quang", "", "465,72", "305,6", "52"]])
-    rows, _ = read_appendix(Content("xlsx", [sheet]))
+    rows, _ = read_appendix(Content("xlsx", [sheet]), SCHEMA)
     assert (rows[0]["area_ha"], rows[0]["leasable_ha"], rows[0]["occupancy_pct"]) == (465.72, 305.6, 52.0)
 
 

@@ -58,8 +58,6 @@ _PART_FAILED_VI = {
 }
 # How much of the text, when the header names no one, may tell the unit.
 _UNIT_TEXT_CHARS = 3000
-# Words that open the name of an industrial zone or cluster: "KCN Yên Mỹ" names a zone, not the
-# district of Yên Mỹ. The name is the run of capitalised words after them.
 # An issuer that opens with one of these is an enterprise, not a state agency.
 _COMPANY_WORDS = ("cong ty", "tong cong ty", "tap doan", "doanh nghiep", "hop tac xa", "chi nhanh")
 
@@ -92,7 +90,8 @@ def extract_bytes(data: bytes, filename: str, campaign: Campaign, unit_id: str |
         result.warn(Reason(f"unit {unit_id!r} is not a unit of the campaign: no outline is checked",
                            f"Mã đơn vị «{unit_id}» không thuộc đợt giám sát nên không đối chiếu đề cương."))
     rows, warnings = _guarded(result, "appendix",
-                              lambda: read_appendix(content, outline.appendix if outline else ()), ([], []))
+                              lambda: read_appendix(content, campaign.appendix, outline.appendix if outline else ()),
+                              ([], []))
     result.tables = rows
     result.warn(*warnings)
     if not has_header:
@@ -102,7 +101,8 @@ def extract_bytes(data: bytes, filename: str, campaign: Campaign, unit_id: str |
         result.sections, warnings = unmatched_sections(sections)
         result.warn(*warnings)
         return result
-    matched = _guarded(result, "outline", lambda: match_outline(sections, outline, bool(rows)), None)
+    matched = _guarded(result, "outline",
+                       lambda: match_outline(sections, outline, bool(rows), campaign.appendix.item), None)
     if matched is not None:
         result.sections, present, missing, warnings = matched
         result.outline = {"id": outline.id, "present": present, "missing": missing}
@@ -177,18 +177,19 @@ def infer_unit(content: Content, metadata: dict, campaign: Campaign) -> str | No
     unit only by the unit's own issuer or name: "CÔNG TY ... KCN YÊN MỸ" is not the district of
     Yên Mỹ. With no issuer (a workbook, a header that could not be read), the title and then the
     first part of the text are searched, the earliest mention winning; names of industrial zones
-    and clusters ("KCN Yên Mỹ", "CCN Như Quỳnh") are not mentions of a district.
+    and clusters ("KCN Yên Mỹ", "CCN Như Quỳnh"), the appendix's kinds, are not mentions of a
+    district.
     """
     issuer = metadata.get("issuer") if metadata else None
     if issuer:
         company = fold(issuer).startswith(_COMPANY_WORDS)
-        return _first_unit(without_zone_names(issuer), campaign, official_only=company)
+        return _first_unit(without_zone_names(issuer, campaign), campaign, official_only=company)
     title = metadata.get("title") if metadata else None
     if title:
-        unit = _first_unit(without_zone_names(title), campaign)
+        unit = _first_unit(without_zone_names(title, campaign), campaign)
         if unit:
             return unit
-    return _first_unit(without_zone_names(_opening_text(content)), campaign)
+    return _first_unit(without_zone_names(_opening_text(content), campaign), campaign)
 
 
 def _first_unit(text: str, campaign: Campaign, official_only: bool = False) -> str | None:

@@ -326,9 +326,10 @@ def _key_path(key: str) -> tuple[int, ...] | None:
     return tuple(parts)
 
 
-def is_appendix_item(item: OutlineItem) -> bool:
-    """The outline's appendix item (key PL): present when appendix rows were read, not by wording."""
-    return item.key.upper() == "PL" or fold(item.title).startswith(_APPENDIX)
+def is_appendix_item(item: OutlineItem, appendix_key: str | None = None) -> bool:
+    """The outline's appendix item (the campaign's `[appendix] item`, or an item titled "Phụ
+    lục ..."): present when appendix rows were read, not by wording."""
+    return item.key == appendix_key or fold(item.title).startswith(_APPENDIX)
 
 
 @dataclass
@@ -459,7 +460,8 @@ def _assign(sections: list[dict], items: list[OutlineItem], base: dict, keys: di
             keys[-neg_n] = key
 
 
-def match_outline(sections: list[dict], outline: Outline, has_appendix_rows: bool):
+def match_outline(sections: list[dict], outline: Outline, has_appendix_rows: bool,
+                  appendix_key: str | None = None):
     """-> (sections with keys, present keys, missing keys, warnings).
 
     Headings are placed level by level - top-level headings on top-level items first, then their
@@ -469,8 +471,8 @@ def match_outline(sections: list[dict], outline: Outline, has_appendix_rows: boo
     at least one appendix row was read from this file; a "PHỤ LỤC" heading takes its key then.
     `present` is in outline order; `present` + `missing` are the outline's keys.
     """
-    items = [item for item in outline.items if not is_appendix_item(item)]
-    appendix = next((item for item in outline.items if is_appendix_item(item)), None)
+    items = [item for item in outline.items if not is_appendix_item(item, appendix_key)]
+    appendix = next((item for item in outline.items if is_appendix_item(item, appendix_key)), None)
     vocabulary = _Vocabulary.of(items)
     base = {(n, item.key): similarity(s["words"], item, vocabulary)
             for n, s in enumerate(sections) for item in items}
