@@ -73,7 +73,9 @@ def test_a_docx_report_of_another_campaign_reads_its_own_columns(schools):
     assert extraction.unit == "ubnd-vu-thu"
     assert extraction.tables == EXPECTED
     assert extraction.outline == {"id": "truong", "present": ["1", "2", "3", "4", "PL"], "missing": []}
-    assert "Phụ lục, TRUONG nhóm II STT 1 «Trường Tiểu học Minh Quang»: số giáo viên âm (-3)." in extraction.warnings
+    assert extraction.warnings_vi == ["Phụ lục, TRUONG nhóm II STT 1 «Trường Tiểu học Minh Quang»: số giáo viên âm (-3)."]
+    assert extraction.warnings == ["appendix, TRUONG group II no. 1 «Trường Tiểu học Minh Quang»: negative number of "
+                                   "teachers (-3)"]
 
 
 def test_a_workbook_of_another_campaign_reads_alike(schools):
