@@ -260,6 +260,25 @@ def cmd_review(rt: Runtime) -> int:
     return EXIT_OK
 
 
+def cmd_compile(rt: Runtime) -> int:
+    from .draft_report import build_draft, draft_filename
+
+    services = Services(rt)
+    try:
+        data = build_draft(rt.campaign, services.store, rt.now)
+    finally:
+        services.close()
+    out = Path(rt.args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / draft_filename(rt.campaign, rt.now)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise UserError(f"compile: cannot write into {out}: {exc.strerror or exc}") from None
+    print(f"draft written: {path}")
+    return EXIT_OK
+
+
 def cmd_check(rt: Runtime) -> int:
     from .checks import run_checks
 
@@ -368,6 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("review", help="the review queue with the #N references")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_review)
+
+    p = sub.add_parser("compile", help="the compiled draft (Word) of the units' latest reports")
+    p.add_argument("--out", required=True, help="write the .docx into this directory")
+    p.set_defaults(handler=cmd_compile)
 
     p = sub.add_parser("check", help="validate the campaign file and templates, try the connections")
     p.set_defaults(handler=cmd_check)

@@ -204,6 +204,11 @@ class Campaign:
     # The last day of reminders and digests; None: followup.campaign_end's default.
     end: dt.date | None = None
     reconcile: ReconcilePolicy = field(default_factory=ReconcilePolicy)
+    # The compiled draft's header block (Nghị định 30/2020): the body above the issuer, the
+    # issuer, the place before the date. Empty: the committee is the issuer, no place.
+    draft_issuer_parent: str = ""
+    draft_issuer: str = ""
+    draft_place: str = ""
     delegation: tuple[Member, ...] = ()
     dossier_max_mb: float = 20.0
 
@@ -656,6 +661,9 @@ def _campaign(data: dict, source: Path) -> Campaign:
         trusted_receivers=frozenset(name.strip().lower() for name in
                                     r.get("mailbox.trusted_receivers", list, ["mx.google.com"]) if str(name).strip()),
         reconcile=_reconcile(r, outlines, units, units_replaced=bool(env_units)),
+        draft_issuer_parent=r.get("compile.issuer_parent", str, ""),
+        draft_issuer=r.get("compile.issuer", str, ""),
+        draft_place=r.get("compile.place", str, ""),
         delegation=_delegation(r),
         dossier_max_mb=r.get("dossier.max_mb", float, 20.0),
     )

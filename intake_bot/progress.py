@@ -48,6 +48,7 @@ class ReceivedDocument:
     received_at: dt.datetime
     sender: str
     extraction: Extraction | None
+    document_id: int | None = None   # the DocumentRow: its section texts are kept apart (store)
 
     @property
     def readable(self) -> bool:
@@ -227,7 +228,8 @@ def received_documents(store) -> dict[str, list[ReceivedDocument]]:
             continue
         out.setdefault(doc.unit, []).append(ReceivedDocument(
             filename=doc.filename, version=version, format=doc.format, received_at=received_at,
-            sender=(sender or "").lower(), extraction=extraction_from_json(doc.extraction)))
+            sender=(sender or "").lower(), extraction=extraction_from_json(doc.extraction),
+            document_id=doc.id))
     return out
 
 
