@@ -117,7 +117,7 @@ def _describe_pass(summary: dict) -> str:
 def cmd_status(rt: Runtime) -> int:
     from .status import format_status, status_report
 
-    services = Services(rt)
+    services = Services(rt, create=False)
     try:
         report = status_report(rt.campaign, services.store, rt.now)
     finally:
@@ -282,13 +282,16 @@ def cmd_compile(rt: Runtime) -> int:
 def cmd_check(rt: Runtime) -> int:
     from .checks import run_checks
 
-    problems = run_checks(rt)
-    for line in problems:
-        print(f"problem: {line}", file=sys.stderr)
-    if not problems:
-        print(f"{rt.campaign.source}: campaign {rt.campaign.id} is ready "
-              f"({len(rt.campaign.units)} units, deadline {rt.campaign.deadline})")
-    return EXIT_FAILED if problems else EXIT_OK
+    outcomes = run_checks(rt)
+    for outcome in outcomes:
+        print(outcome, file=sys.stderr if outcome.state == "fail" else sys.stdout, flush=True)
+    failed = sum(o.state == "fail" for o in outcomes)
+    warned = sum(o.state == "warn" for o in outcomes)
+    if failed:
+        print(f"intake-bot: check: {failed} problem(s) to fix before `intake-bot run`", file=sys.stderr)
+    else:
+        print(f"campaign {rt.campaign.id} is ready" + (f" ({warned} warning(s) above)" if warned else ""))
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def cmd_run(rt: Runtime) -> int:

@@ -78,6 +78,8 @@ def run_demo(rt) -> int:
         fresh_data_dir(data_dir)
     except FileExistsError as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:  # a file in the way, no right to write there
+        raise UserError(f"--data-dir {rt.data_dir}: cannot make it ({exc.strerror or exc})") from None
     if not rt.args.now:
         rt.now = demo_clock(rt.campaign)
     rt.mailbox_url = f"maildir:{data_dir / 'Maildir'}"

@@ -297,6 +297,10 @@ class SmtpTransport:
                 smtp.login(self.user, self.password)
         except smtplib.SMTPAuthenticationError as exc:
             raise TransportDown(f"{where} refused the login of {self.user}: {_said(exc)}") from None
+        except ssl.SSLError as exc:
+            hint = (": smtps:// needs a port that speaks TLS from the first byte (465); a plain or STARTTLS "
+                    "port (587, 25) is smtp://" if self.tls else "")
+            raise TransportDown(f"TLS handshake with the SMTP server {where} failed ({exc}){hint}") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise TransportDown(f"cannot reach the SMTP server {where}: {exc}") from None
         return smtp

@@ -36,10 +36,20 @@ class Runtime:
         self.mailbox_url = args.mailbox or self.campaign.mailbox_url
         self.smtp_url = args.smtp or self.campaign.smtp_url
 
-    def prepare_data_dir(self) -> Path:
-        """Create the data dir readable by its owner only, and log into it (once per process:
-        the worker calls this for every job)."""
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    def prepare_data_dir(self, create: bool = True) -> Path:
+        """Create the data dir readable by its owner only (or, without `create`, require it), and
+        log into it (once per process: the worker calls this for every job). A path that is a
+        file, or cannot be made, is a UserError, one line."""
+        where = f"--data-dir {self.data_dir}"
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise UserError(f"{where} is a file, not a directory")
+        if not create and not self.data_dir.is_dir():
+            raise UserError(f"{where} does not exist: nothing was recorded there. Check --data-dir "
+                            "(`poll`, `run` and `demo` create it)")
+        try:
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"{where}: cannot create it ({exc.strerror or exc})") from None
         path = str((self.data_dir / "intake-bot.log").resolve())
         root = logging.getLogger()
         if not any(getattr(h, "baseFilename", None) == path for h in root.handlers):
@@ -63,20 +73,26 @@ def parse_now(text: str | None, campaign: Campaign) -> dt.datetime:
 class Services:
     """The store, outbox and transport of one command."""
 
-    def __init__(self, rt: Runtime):
+    def __init__(self, rt: Runtime, create: bool = True):
+        """`create`: make the data directory when missing (`status` only reads: it does not)."""
         from .outbox import Outbox, open_transport
+        from .secrets import SecretError
         from .store.db import Store
 
         from .store.secretary import with_overrides
 
-        rt.prepare_data_dir()
+        rt.prepare_data_dir(create)
         self.store = Store(rt.data_dir)
         rt.campaign = with_overrides(rt.base_campaign, self.store)
         self.outbox = Outbox(self.store, rt.campaign)
         try:
             self.transport = open_transport(rt.smtp_url, rt.data_dir)
-        except ValueError as exc:
+        except (ValueError, SecretError) as exc:
+            self.store.close()
             raise UserError(f"--smtp: {exc}") from None
+        except OSError as exc:
+            self.store.close()
+            raise UserError(f"--smtp {rt.smtp_url}: cannot use it ({exc.strerror or exc})") from None
 
     def close(self) -> None:
         self.store.close()
@@ -96,6 +112,7 @@ def one_pass(rt: Runtime, scheduled: bool = False, rescan: bool = False) -> dict
     from .mailbox.url import open_source
     from .pipeline import PassSummary, run_pass
 
+    rt.prepare_data_dir()  # before the lock file goes in it: a bad --data-dir is one clear line
     with pass_lock(rt.data_dir, wait=rt.args.wait if "wait" in rt.args else 0.0):
         services = Services(rt)
         try:

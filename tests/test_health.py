@@ -141,6 +141,21 @@ def test_one_failure_alone_tells_nobody(tmp_path, dovecot, smtp_sink, monkeypatc
         store.close()
 
 
+def test_the_alert_goes_out_through_smtp_while_the_imap_server_is_down(tmp_path, dovecot, smtp_sink, monkeypatch):
+    """The mailbox's server gone, the SMTP server up: the alert reaches the operator (issue 8.10)."""
+    rt = worker_runtime(tmp_path, dovecot.url, smtp_sink.url)
+    monkeypatch.setenv(PASSWORD_ENV, dovecot.password)
+    dovecot.stop()
+    try:
+        for n in range(ALERT_AFTER_FAILURES):
+            poll_job(rt, START + n * POLL)
+    finally:
+        dovecot.start()
+    [alert] = smtp_sink.received
+    assert OPERATOR in alert.rcpt_tos and "Không truy cập được hộp thư" in alert.message["Subject"]
+    assert "cannot connect" in alert.message.get_body(("plain",)).get_content()
+
+
 def test_the_health_survives_a_restart_and_a_second_incident_is_new(store, campaign):
     """Each job reads the state again from the store, as a restarted worker does."""
     outbox = Outbox(store, dataclasses.replace(campaign, operator_email=OPERATOR))

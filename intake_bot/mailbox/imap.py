@@ -120,6 +120,10 @@ class ImapSource:
         self._state = self._load_state()
         try:
             self._connect()
+        except ssl.SSLError as exc:
+            hint = (": imaps:// needs a port that speaks TLS from the first byte (993); a plain or STARTTLS "
+                    "port (143) is imap://" if self.tls == "ssl" else "")
+            raise MailboxError(f"TLS handshake with {self.host}:{self.port} failed ({self._scrub(exc)}){hint}") from None
         except CONNECTION_ERRORS as exc:
             raise MailboxError(f"cannot connect to {self.where}: {self._scrub(exc)}") from None
         except imaplib.IMAP4.error as exc:

@@ -89,9 +89,10 @@ def describe(url: str) -> str:
 
 
 def open_source(url: str, data_dir: Path, campaign: Campaign,
-                password: str | None = None) -> MailSource:
+                password: str | None = None, keep_state: bool = True) -> MailSource:
     """The mail source a URL names. IMAP connects and logs in at once, so that a wrong URL, host
-    or password is reported here, as a MailboxError."""
+    or password is reported here, as a MailboxError. Without `keep_state` (`check`) the IMAP
+    source writes no state file into the data directory."""
     where = parse_url(url)
     if where.scheme == "maildir":
         path = Path(where.path).expanduser()
@@ -110,7 +111,7 @@ def open_source(url: str, data_dir: Path, campaign: Campaign,
     return ImapSource(where.host, where.port, where.user, where.folder,
                       tls="ssl" if where.scheme == "imaps" else "plain-if-no-starttls",
                       campaign=campaign, password=password, oauth2_token=token,
-                      state_path=Path(data_dir) / STATE_FILE)
+                      state_path=Path(data_dir) / STATE_FILE if keep_state else None)
 
 
 def _redacted(text: str) -> str:
