@@ -210,6 +210,7 @@ class Campaign:
     draft_issuer: str = ""
     draft_place: str = ""
     delegation: tuple[Member, ...] = ()
+    staff: tuple[Member, ...] = ()  # [[staff]]: commanders besides the secretary
     dossier_max_mb: float = 20.0
 
     @property
@@ -235,6 +236,15 @@ class Campaign:
         # What this unit is expected to report on: every reader of the outline (missing items,
         # acknowledgements, reminders, the workbook) then leaves the excused items out.
         return dataclasses.replace(outline, items=tuple(i for i in outline.items if i.key not in unit.not_applicable))
+
+    @property
+    def commanders(self) -> dict[str, str]:
+        """Address -> name of everyone whose mail may command the bot: the secretary and the
+        `[[staff]]` (commands.md, "Who may command")."""
+        found = {m.email: m.name for m in self.staff}
+        if self.secretary_email:
+            found[self.secretary_email.strip().lower()] = self.secretary_name or self.secretary_email
+        return found
 
     def unit_by_address(self, address: str) -> Unit | None:
         address = address.strip().lower()
@@ -423,6 +433,7 @@ def _check_addresses(r: _Reader, units: dict[str, Unit], wheres: dict[str, str])
 
 ZONE_KEYS = ("kind", "name", "aliases", "units")
 MEMBER_KEYS = ("name", "role", "email")
+STAFF_KEYS = ("name", "email")
 
 
 def _reconcile(r: _Reader, outlines: dict[str, Outline], units: dict[str, Unit],
@@ -466,12 +477,12 @@ def _reconcile(r: _Reader, outlines: dict[str, Outline], units: dict[str, Unit],
                            province_wide, tuple(zones))
 
 
-def _delegation(r: _Reader) -> tuple[Member, ...]:
-    """The `[[delegation]]` members, each with a name and a valid address, none listed twice."""
+def _people(r: _Reader, section: str, keys: tuple[str, ...], what: str) -> tuple[Member, ...]:
+    """The entries of `[[section]]`, each with a name and a valid address, none listed twice."""
     members, seen = [], set()
-    for where, raw in r.records("delegation", MEMBER_KEYS):
+    for where, raw in r.records(section, keys):
         if not all(isinstance(raw.get(k), str) and raw[k].strip() for k in ("name", "email")):
-            r.problems.append(f"{where}: a member needs a name and an email")
+            r.problems.append(f"{where}: {what} needs a name and an email")
             continue
         email = raw["email"].strip().lower()
         problem = address_problem(email)
@@ -484,6 +495,16 @@ def _delegation(r: _Reader) -> tuple[Member, ...]:
         seen.add(email)
         members.append(Member(raw["name"].strip(), str(raw.get("role", "")).strip(), email))
     return tuple(members)
+
+
+def _delegation(r: _Reader) -> tuple[Member, ...]:
+    """The `[[delegation]]` members, who get the dossier."""
+    return _people(r, "delegation", MEMBER_KEYS, "a member")
+
+
+def _staff(r: _Reader) -> tuple[Member, ...]:
+    """The `[[staff]]` who may command the bot by mail besides the secretary (commands.md)."""
+    return _people(r, "staff", STAFF_KEYS, "a staff entry")
 
 
 def _unit(raw: dict, where: str, outlines: dict, problems: list[str]) -> Unit | None:
@@ -665,6 +686,7 @@ def _campaign(data: dict, source: Path) -> Campaign:
         draft_issuer=r.get("compile.issuer", str, ""),
         draft_place=r.get("compile.place", str, ""),
         delegation=_delegation(r),
+        staff=_staff(r),
         dossier_max_mb=r.get("dossier.max_mb", float, 20.0),
     )
     if campaign.dossier_max_mb is not None and campaign.dossier_max_mb <= 0:
@@ -674,6 +696,11 @@ def _campaign(data: dict, source: Path) -> Campaign:
         problem = address and address_problem(address)
         if problem:
             r.problems.append(f"[{key}]: {problem}")
+    # A unit's mail must never command the bot (commands.md): no commander is a unit's address.
+    for address in campaign.commanders:
+        unit = campaign.unit_by_address(address)
+        if unit is not None:
+            r.problems.append(f"commander {address} ([secretary] or [[staff]]) is also an address of unit {unit.id!r}")
     r.unknown_keys()
     if r.problems:
         raise ConfigError(str(source), r.problems)

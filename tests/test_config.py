@@ -182,3 +182,28 @@ def test_every_mail_cites_the_plan_and_templates_hold_no_campaign_fact(campaign,
     for template in (REPO / "templates").glob("*.j2"):
         source = template.read_text(encoding="utf-8")
         assert "35/KH" not in source and "26/4/2024" not in source, template.name
+
+
+STAFF = '''
+[[staff]]
+name = "Nguyễn Văn Hùng"
+email = "Hung.KTNS@gmail.com"
+'''
+
+
+def test_the_secretary_and_the_staff_are_the_commanders(tmp_path, campaign):
+    assert campaign.commanders == {"ktns.hdndhy@gmail.com": "Đinh Thị Miên"}
+    with_staff = load_campaign(_with(tmp_path, extra=STAFF))
+    assert with_staff.commanders == {"hung.ktns@gmail.com": "Nguyễn Văn Hùng", "ktns.hdndhy@gmail.com": "Đinh Thị Miên"}
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ('\n[[staff]]\nname = "Hùng"\n', "[[staff]][0]: a staff entry needs a name and an email"),
+    ('\n[[staff]]\nname = "Hùng"\nemail = "hung.gmail.com"\n', "[[staff]][0] (Hùng): email: 'hung.gmail.com' is not an e-mail address"),
+    ('\n[[staff]]\nname = "Hùng"\nemail = "hung@gmail.com"\nphone = "1"\n', "[[staff]][0]: unknown key 'phone'"),
+    (STAFF + STAFF, "[[staff]][1] (Nguyễn Văn Hùng): hung.ktns@gmail.com is listed twice"),
+    ('\n[[staff]]\nname = "Văn thư"\nemail = "ubnd.vanlam@hungyen.gov.vn"\n',
+     "commander ubnd.vanlam@hungyen.gov.vn ([secretary] or [[staff]]) is also an address of unit 'ubnd-van-lam'"),
+])
+def test_staff_entries_are_checked(tmp_path, extra, expected):
+    assert expected in _problems(_with(tmp_path, extra=extra))
