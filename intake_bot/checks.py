@@ -44,15 +44,16 @@ class Outcome:
 
 
 TEMPLATE_SETS = (("acknowledgement", "every kind of reply"), ("reminder", "every kind of reminder"),
-                 ("digest", "a digest with every section"))
+                 ("additional request", "a request and its reminder"), ("digest", "a digest with every section"))
 
 
 def check_templates(campaign) -> list[Outcome]:
+    from .additional import sample_request
     from .digest import sample_digest
     from .followup import sample_reminders
 
     renderers = {"acknowledgement": _sample_acknowledgements, "reminder": sample_reminders,
-                 "digest": sample_digest}
+                 "additional request": sample_request, "digest": sample_digest}
     outcomes = []
     for name, what in TEMPLATE_SETS:
         try:

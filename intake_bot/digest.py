@@ -26,7 +26,8 @@ from .followup import campaign_end, campaign_over
 from .followup import KIND_LABELS as REMINDER_LABELS
 from .health import MailboxHealth, digest_entries
 from .outbox import Outbox
-from .progress import COMPLETE, INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, STATUS_LABELS, UnitProgress, unit_progress
+from .progress import (COMPLETE, EXEMPT, RECEIVED_OFFLINE, SCANNED_ONLY, STATUS_LABELS,
+                       STATUSES, UnitProgress, unit_progress)
 from .reader.model import Extraction
 from .reconcile import problem_lines_vi, reconcile
 from .reader.schema import sample_row
@@ -43,6 +44,8 @@ SILENT.propagate = False
 SILENT.addHandler(logging.NullHandler())
 
 KEY_PREFIX = "digest:"
+# Nothing more is owed by a unit in these states: never counted overdue.
+SETTLED = (COMPLETE, EXEMPT, RECEIVED_OFFLINE)
 CATEGORY_LABELS = {
     "report": "Báo cáo", "unmatched": "Chưa xác định được đơn vị gửi",
     "no_attachment": "Không có tệp đính kèm", "link_only": "Chỉ gửi đường liên kết",
@@ -214,8 +217,7 @@ def _context(campaign: Campaign, store, progress: list[UnitProgress], now: dt.da
     local_now = now.astimezone(tz)
     past_deadline = local_now.date() > campaign.deadline
     names = {uid: u.short_name for uid, u in campaign.units.items()}
-    by_status = {status: sum(p.status == status for p in progress)
-                 for status in (COMPLETE, INCOMPLETE, SCANNED_ONLY, NOT_RECEIVED)}
+    by_status = {status: sum(p.status == status for p in progress) for status in STATUSES}
     return {
         "campaign": campaign,
         "now": local_now,
@@ -223,7 +225,7 @@ def _context(campaign: Campaign, store, progress: list[UnitProgress], now: dt.da
         "deadline_passed": past_deadline,
         "working_days_after_deadline": calendar.working_days_between(campaign.deadline, local_now.date()),
         "counts": {**by_status, "total": len(progress),
-                   "overdue": sum(p.status != COMPLETE for p in progress) if past_deadline else 0},
+                   "overdue": sum(p.status not in SETTLED for p in progress) if past_deadline else 0},
         "units": [_unit_line(campaign, p) for p in progress],
         "arrivals": _arrivals(store, since, names, tz),
         "review": _review(campaign, store, progress, names, tz),

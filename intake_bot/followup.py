@@ -61,7 +61,8 @@ REMINDER_KINDS = (BEFORE, DUE, OVERDUE, MISSING, DOCX, UNREACHABLE)
 # How the digest names each kind for the secretary.
 KIND_LABELS = {BEFORE: "Nhắc trước hạn", DUE: "Nhắc đúng hạn", OVERDUE: "Đôn đốc quá hạn",
                MISSING: "Đề nghị bổ sung nội dung", DOCX: "Đề nghị gửi bản Word",
-               UNREACHABLE: "Báo thư ký: không gửi được thư nhắc"}
+               UNREACHABLE: "Báo thư ký: không gửi được thư nhắc",
+               "reminder_request": "Nhắc yêu cầu báo cáo bổ sung", "reminder_now": "Nhắc theo lệnh của thư ký"}
 KEY_PREFIX = "remind:"
 # The default end of the campaign: this long after its last reminder slot.
 AFTER_LAST_SLOT = dt.timedelta(days=7)
@@ -88,17 +89,22 @@ class Reminder:
     kind: str
     slot: Slot
     draft: Draft
+    request_ref: int | None = None  # the additional request it is about (additional.py)
 
     @property
     def key(self) -> str:
+        if self.request_ref is not None:
+            return f"{KEY_PREFIX}{self.unit}:request-{self.request_ref}:{self.slot.day.isoformat()}"
         return reminder_key(self.unit, self.slot.day)
 
     def to_json(self) -> dict:
-        """One entry of `intake-bot remind --json`."""
+        """One entry of `intake-bot remind --json` (`request`: the `#N` of the additional
+        request a `reminder_request` is about)."""
         return {"unit": self.unit, "kind": self.kind, "to": list(self.draft.to),
                 "cc": list(self.draft.cc), "subject": self.draft.subject,
                 "slot": self.slot.day.isoformat(), "slot_kind": self.slot.kind,
-                "slot_number": self.slot.number, "key": self.key}
+                "slot_number": self.slot.number, "key": self.key,
+                **({"request": self.request_ref} if self.request_ref is not None else {})}
 
 
 def reminder_key(unit_id: str, day: dt.date) -> str:
@@ -160,7 +166,7 @@ def due_reminders(campaign: Campaign, progress: list[UnitProgress], now: dt.date
         own = campaign if p.deadline in (None, campaign.deadline) else dataclasses.replace(campaign, deadline=p.deadline)
         slot = slot_due(own, now, calendar)
         if slot is not None:
-            reminders.append(_reminder(env, own, calendar, slot, p, local))
+            reminders.append(reminder_for(env, own, calendar, slot, p, local))
     return [r for r in reminders if r is not None]
 
 
@@ -189,20 +195,20 @@ def sample_reminders(campaign: Campaign) -> list[Reminder]:
                                                last_received_at=received, latest_files=[sent])),
         (Slot(after, OVERDUE, 2), UnitProgress(unit.id, NOT_RECEIVED, bounced=unit.addresses)),
     ]
-    reminders = [_reminder(env, campaign, calendar, slot, p,
+    reminders = [reminder_for(env, campaign, calendar, slot, p,
                            dt.datetime.combine(slot.day, campaign.reminder_time, tzinfo=campaign.tz))
                  for slot, p in cases]
     return [r for r in reminders if r is not None]
 
 
-def _reminder(env, campaign: Campaign, calendar: WorkCalendar, slot: Slot, p: UnitProgress,
+def reminder_for(env, campaign: Campaign, calendar: WorkCalendar, slot: Slot, p: UnitProgress,
               local_now: dt.datetime) -> Reminder | None:
     """What a unit gets in a slot (see the module docstring), or None."""
     unit = campaign.units.get(p.unit)
     kind = _kind_for(p, slot, local_now.date(), campaign)
     if unit is None or kind is None:
         return None
-    to = _unit_recipients(unit, p)
+    to = unit_recipients(unit, p)
     if not to:
         if not campaign.secretary_email:
             return None  # nobody to tell; the digest's review list still names the unit
@@ -219,7 +225,7 @@ def _kind_for(p: UnitProgress, slot: Slot, today: dt.date, campaign: Campaign) -
     return {INCOMPLETE: MISSING, SCANNED_ONLY: DOCX}.get(p.status)
 
 
-def _unit_recipients(unit: Unit, p: UnitProgress) -> list[str]:
+def unit_recipients(unit: Unit, p: UnitProgress) -> list[str]:
     """The unit's registered addresses, plus the one its last report came from, minus those
     that bounced."""
     candidates = [*unit.addresses, *([p.last_sender.lower()] if p.last_sender else [])]
@@ -269,11 +275,19 @@ def run_reminders(campaign: Campaign, store, outbox, transport, now: dt.datetime
         return []
     campaign = secretary.with_overrides(campaign, store)
     if dry_run:
-        reminders = due_reminders(campaign, unit_progress(store, campaign, now), now)
+        reminders = _all_due(campaign, store, now)
         return [{**r.to_json(), "already_in_outbox": store.outgoing(r.key) is not None} for r in reminders]
     with nullcontext() if caller_holds_lock else pass_lock(store.data_dir):
-        reminders = due_reminders(campaign, unit_progress(store, campaign, now), now)
+        reminders = _all_due(campaign, store, now)
         report = [{**r.to_json(), "already_in_outbox": not outbox.queue(r.key, r.draft, now)}
                   for r in reminders]
         outbox.flush(transport, now)
     return report
+
+
+def _all_due(campaign: Campaign, store, now: dt.datetime) -> list[Reminder]:
+    """The slot's reminders and those of the additional requests (additional.py)."""
+    from .additional import due_request_reminders
+
+    progress = unit_progress(store, campaign, now)
+    return due_reminders(campaign, progress, now) + due_request_reminders(campaign, store, progress, now)

@@ -37,7 +37,7 @@ CROSS_CHECK_COLUMNS = ("Loại", "Tên KCN/CCN", "Đơn vị báo cáo", "Diện
                        "Số liệu chưa thống nhất", "Không có trong danh mục của")
 STATUS_COLUMNS = ("Đơn vị", "Tình trạng", "Nhận lần đầu", "Nhận gần nhất", "Phiên bản",
                   "Nội dung còn thiếu", "Số dòng phụ lục", "Số lần đã nhắc",
-                  "Số ngày làm việc chậm")
+                  "Số ngày làm việc chậm", "Hạn nộp", "Tạm dừng nhắc")
 
 
 def build_workbook(campaign: Campaign, progress: list[UnitProgress], now: dt.datetime) -> bytes:
@@ -54,7 +54,7 @@ def build_workbook(campaign: Campaign, progress: list[UnitProgress], now: dt.dat
            if c.type in TYPE_FORMATS})
     status_sheet = book.create_sheet("Tình hình")
     _fill(status_sheet, STATUS_COLUMNS, _status_rows(campaign, progress),
-          {3: DATE_FORMAT, 4: DATE_FORMAT})
+          {3: DATE_FORMAT, 4: DATE_FORMAT, 10: "dd/mm/yyyy"})
     cross_sheet = book.create_sheet("Đối chiếu số liệu")
     _fill(cross_sheet, CROSS_CHECK_COLUMNS, _cross_check_rows(campaign, reconcile(campaign, progress)),
           {4: AREA_FORMAT, 5: AREA_FORMAT, 6: PERCENT_FORMAT})
@@ -102,7 +102,8 @@ def _status_rows(campaign: Campaign, progress: list[UnitProgress]) -> list[list]
         missing = "; ".join(outline.title_of(k) if outline else k for k in p.missing)
         out.append([_unit_name(campaign, p.unit), STATUS_LABELS.get(p.status, p.status),
                     _local_naive(campaign, p.received_at), _local_naive(campaign, p.last_received_at),
-                    p.version, missing or None, p.appendix_rows, p.reminders_sent, p.days_late])
+                    p.version, missing or None, p.appendix_rows, p.reminders_sent, p.days_late,
+                    p.deadline or campaign.deadline, "có" if p.reminders_paused else None])
     return out
 
 

@@ -362,3 +362,146 @@ def test_the_commands_on_postgresql(capsys, tmp_path, monkeypatch):
         assert unmatched["ref"] in {item["ref"] for item in review(capsys, data)}
     finally:
         drop()
+
+
+# ------------------------------------------------------------------ mail the commands send
+
+
+def outgoing(data, prefix: str):
+    store = Store(data)
+    try:
+        return [row for row in store.outgoing_in_states("queued", "sent", "failed", "unknown", "closed")
+                if row.key.startswith(prefix)]
+    finally:
+        store.close()
+
+
+def test_an_additional_request_is_mailed_tracked_reminded_and_answered(capsys, data):
+    result = command(capsys, data, "YÊU CẦU BỔ SUNG Văn Lâm 24/5: Số liệu diện tích đất đã cho thuê tại các CCN")
+    assert result["result"] == "done" and "hạn ngày 24 tháng 5 năm 2024" in result["effect"]
+    requests = unit(status(capsys, data), "ubnd-van-lam")["requests"]
+    assert requests == [{"ref": requests[0]["ref"], "text": "Số liệu diện tích đất đã cho thuê tại các CCN",
+                         "deadline": "2024-05-24", "status": "open"}]
+    ref = requests[0]["ref"]
+    [mail] = outgoing(data, f"request:{ref}")
+    assert mail.state == "sent" and mail.to == ["ubnd.vanlam@hungyen.gov.vn", "vanphong@vanlam.hungyen.gov.vn"]
+    assert f"yêu cầu số {ref}" in mail.subject and "Số liệu diện tích đất" in mail.text
+    # Reminded from its own deadline: one working day before it, then on it.
+    code, out, _ = cli(capsys, data, "remind", "--dry-run", "--json", now="2024-05-23T08:30:00+07:00")
+    [reminder] = [r for r in json.loads(out) if r["kind"] == "reminder_request"]
+    assert (reminder["unit"], reminder["request"]) == ("ubnd-van-lam", ref)
+    assert reminder["key"] == f"remind:ubnd-van-lam:request-{ref}:2024-05-23"
+    # The unit's reply to the request mail answers it; no more reminders.
+    campaign = load_campaign(CONFIG)
+    store = Store(data)
+    try:
+        ctx = Context(campaign, store, Outbox(store, campaign), dt.datetime.fromisoformat("2024-05-20T09:00:00+07:00"))
+        from intake_bot.commands import answer_requests
+        assert answer_requests(ctx, "ubnd-my-hao", 1, [mail.message_id], "") == []  # another unit's mail
+        assert answer_requests(ctx, "ubnd-van-lam", 1, ["<other@x>"], "Báo cáo bổ sung") == []
+        assert answer_requests(ctx, "ubnd-van-lam", 1, ["<other@x>", mail.message_id], "") == [ref]
+    finally:
+        store.close()
+    assert unit(status(capsys, data), "ubnd-van-lam")["requests"][0]["status"] == "answered"
+    code, out, _ = cli(capsys, data, "remind", "--dry-run", "--json", now="2024-05-23T08:30:00+07:00")
+    assert not [r for r in json.loads(out) if r["kind"] == "reminder_request"]
+
+
+def test_a_request_named_by_its_number_is_answered_and_undo_withdraws(capsys, data):
+    first = command(capsys, data, "REQUEST Kim Dong 2024-05-24: danh sách dự án")
+    second = command(capsys, data, "YÊU CẦU BỔ SUNG Kim Động 27/5: số lao động")
+    refs = [r["ref"] for r in unit(status(capsys, data), "ubnd-kim-dong")["requests"]]
+    campaign = load_campaign(CONFIG)
+    store = Store(data)
+    try:
+        ctx = Context(campaign, store, Outbox(store, campaign), dt.datetime.fromisoformat("2024-05-20T09:00:00+07:00"))
+        from intake_bot.commands import answer_requests
+        assert answer_requests(ctx, "ubnd-kim-dong", 1, [], f"Trả lời yêu cầu số #{refs[1]}") == [refs[1]]
+    finally:
+        store.close()
+    command(capsys, data, f"HOÀN TÁC #{first['ref']}")
+    requests = unit(status(capsys, data), "ubnd-kim-dong")["requests"]
+    assert [(r["ref"], r["status"]) for r in requests] == [(refs[1], "answered")]
+    assert command(capsys, data, f"HOÀN TÁC #{second['ref']}")["result"] == "refused"  # answered already
+    past = command(capsys, data, "YÊU CẦU BỔ SUNG Kim Động 13/5: số lao động")
+    no_text = command(capsys, data, "YÊU CẦU BỔ SUNG Kim Động 27/5")
+    assert past["result"] == no_text["result"] == "refused" and "đã qua" in past["effect"]
+
+
+def _undelivered(data, key: str, state: str) -> None:
+    campaign = load_campaign(CONFIG)
+    store = Store(data)
+    try:
+        from intake_bot.draft import Draft
+        now = dt.datetime.fromisoformat(EVENING)
+        Outbox(store, campaign).queue(key, Draft(kind="reminder_overdue", to=["sai.dia.chi@hungyen.gov.vn"],
+                                                 subject="Đôn đốc", text="Kính gửi"), now)
+        store.set_outgoing_state(store.outgoing(key).id, state, error="550 no such user")
+    finally:
+        store.close()
+
+
+def test_resend_and_close_undelivered_mail(capsys, data):
+    _undelivered(data, "remind:ubnd-my-hao:2024-05-01", "failed")
+    _undelivered(data, "remind:ubnd-my-hao:2024-05-02", "unknown")
+    failed = {item["key"]: item["ref"] for item in status(capsys, data)["outbox_failed"]}
+    assert all(failed.values()) and len(failed) == 2
+    resent = command(capsys, data, f"GỬI LẠI #{failed['remind:ubnd-my-hao:2024-05-01']}")
+    assert resent["result"] == "done" and resent["undo"] is None
+    copies = outgoing(data, "remind:ubnd-my-hao:2024-05-01#resend")
+    assert [(row.state, row.to) for row in copies] == [("sent", ["sai.dia.chi@hungyen.gov.vn"])]
+    closed = command(capsys, data, f"ĐÓNG #{failed['remind:ubnd-my-hao:2024-05-02']}")
+    report = status(capsys, data)
+    assert report["outbox_failed"] == [] and report["outbox"]["closed"] == 2
+    assert command(capsys, data, f"CLOSE #{failed['remind:ubnd-my-hao:2024-05-02']}")["result"] == "refused"
+    assert command(capsys, data, f"GỬI LẠI #{review(capsys, data)[0]['ref']}")["result"] == "refused"
+    command(capsys, data, f"HOÀN TÁC #{closed['ref']}")
+    assert [item["state"] for item in status(capsys, data)["outbox_failed"]] == ["unknown"]
+
+
+def test_remind_now_once_a_minute(capsys, data):
+    before = unit(status(capsys, data), "ubnd-my-hao")["reminders_sent"]
+    result = command(capsys, data, "NHẮC NGAY Mỹ Hào")
+    assert result["result"] == "done" and "ubnd.myhao@hungyen.gov.vn" in result["effect"]
+    [mail] = outgoing(data, "remind:ubnd-my-hao:now:")
+    assert mail.state == "sent" and mail.kind == "reminder_overdue"
+    assert unit(status(capsys, data), "ubnd-my-hao")["reminders_sent"] == before + 1
+    assert command(capsys, data, "REMIND my hao")["result"] == "refused"
+    assert command(capsys, data, "NHẮC NGAY Mỹ Hào", now="2024-05-14T17:01:00+07:00")["result"] == "done"
+    complete = command(capsys, data, "NHẮC NGAY Sở Công Thương")
+    assert complete["result"] == "refused" and "đã gửi đủ" in complete["effect"]
+
+
+def test_digest_now_goes_to_the_sender(capsys, data):
+    assert command(capsys, data, "GỬI TỔNG HỢP")["result"] == "done"
+    [mail] = outgoing(data, "digest-now:")
+    assert mail.to == ["ktns.hdndhy@gmail.com"] and mail.state == "sent" and mail.attachments
+    assert command(capsys, data, "DIGEST")["result"] == "refused"
+
+
+def test_the_workbook_status_sheet_follows(capsys, data):
+    import io
+
+    from openpyxl import load_workbook
+
+    from intake_bot.digest import build_digest
+
+    command(capsys, data, "ĐÃ NHẬN BẢN GIẤY Mỹ Hào")
+    command(capsys, data, "GIA HẠN Kim Động 24/5")
+    store = Store(data)
+    try:
+        book = load_workbook(io.BytesIO(build_digest(load_campaign(CONFIG), store,
+                                                     dt.datetime.fromisoformat(EVENING)).workbook_bytes))
+    finally:
+        store.close()
+    rows = {row[0]: row for row in book["Tình hình"].iter_rows(min_row=2, values_only=True)}
+    assert rows["UBND thị xã Mỹ Hào"][1] == "Đã nhận bản giấy"
+    assert rows["UBND huyện Kim Động"][9] == dt.datetime(2024, 5, 24)
+
+
+def test_the_request_templates_render_for_check(campaign):
+    from intake_bot.additional import sample_request
+
+    mail, reminder = sample_request(campaign)
+    assert "yêu cầu số 12" in mail.subject and "Nhắc thực hiện" in reminder.subject
+    assert "quá hạn" in reminder.text and "Kính gửi" in mail.text

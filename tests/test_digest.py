@@ -241,7 +241,7 @@ def test_workbook_read_back(campaign, filled):
     assert rows.column_dimensions["E"].width > rows.column_dimensions["C"].width
 
     status = book["Tình hình"]
-    assert status.freeze_panes == "A2" and status.auto_filter.ref == "A1:I8"
+    assert status.freeze_panes == "A2" and status.auto_filter.ref == "A1:K8"
     lines = {r[0].value: [c.value for c in r] for r in status.iter_rows(min_row=2)}
     assert set(lines) == {u.short_name for u in campaign.units.values()}
     sct = lines["Sở Công Thương"]

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from ..config import Campaign
 from ..store import secretary
-from ..store.models import CommandRow, EventRow, MessageRow, RequestRow
+from ..store.models import CommandRow, EventRow, RequestRow
 from .base import Command, Context, Effect, Invocation, Refusal, SourceRef, registry
 from .words import match_words, strip_bullet
 
@@ -191,8 +192,6 @@ def answer_requests(ctx: Context, unit_id: str, message_row_id: int, references:
                     text: str) -> list[int]:
     """Close the unit's open requests that this recorded mail answers: a reply to the request
     mail (its Message-ID in In-Reply-To / References) or a mail naming the request's `#N`."""
-    import re
-
     named = {int(n) for n in re.findall(r"#\s?(\d{1,9})\b", text or "")}
     closed = []
     with ctx.store.transaction() as s:
@@ -206,11 +205,3 @@ def answer_requests(ctx: Context, unit_id: str, message_row_id: int, references:
                 s.add(EventRow(at=ctx.now, kind="request_answered", unit=unit_id, message_row_id=message_row_id,
                                detail={"ref": refs.get(row.id), "text": row.text}))
     return closed
-
-
-def review_message(session, ref: int) -> MessageRow:
-    """The review item `#ref`; Refusal when the number names nothing of the kind."""
-    target = secretary.target_of(session, ref)
-    if target is None or target[0] != "message":
-        raise Refusal(f"không có thư cần xem xét nào mang số #{ref}", f"no review item #{ref}")
-    return session.get(MessageRow, target[1])
