@@ -21,8 +21,8 @@ SHOWN_CHARS = 120
 
 @dataclass
 class ReceivedFile:
-    """One attachment of the message as recorded: its version for the unit, or the earlier
-    document it duplicates (a byte-identical resend)."""
+    """One attachment of the message as recorded: the unit's version it is a part of (the
+    message's, one for all its files), and the earlier file with the same bytes, if any."""
 
     filename: str
     version: int | None
@@ -81,6 +81,9 @@ def acknowledgement(campaign: Campaign, message, decision, files: list[ReceivedF
         "sent_at": message.date,
         "received_at": (received_at or now).astimezone(campaign.tz),
         "files": [_file_facts(campaign, decision.unit, f) for f in files],
+        # The message is one submission: one version for all its files, or a resend of earlier ones.
+        "version": next((f.version for f in files if f.version is not None), None),
+        "resend": any(f.duplicate_of is not None and f.version is None for f in files),
         "missing": [{"key": key, "title": outline.title_of(key)} for key in missing] if outline else [],
         "deadline_passed": now.astimezone(campaign.tz).date() > campaign.deadline,
     }

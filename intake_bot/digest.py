@@ -182,7 +182,8 @@ def sample_digest(campaign: Campaign) -> Digest:
                                decision={"reasons_vi": ["Mẫu: không xác định được đơn vị gửi"]},
                                review_state=None if unit else "open"),
                     [NewDocument(sha256=raw, filename=extraction["file"], unit=unit.id if unit else None,
-                                 version=1 if unit else None, duplicate_of=None, extraction=extraction,
+                                 version=1 if unit else None, part=1 if unit else None, duplicate_of=None,
+                                 extraction=extraction,
                                  format="docx")], [], [], earlier)
             if others:
                 store.add_event("bounce", {"addresses": ["unit@invalid"]}, earlier, unit=others[0].id)

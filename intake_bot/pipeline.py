@@ -3,7 +3,7 @@
     for each new message:
       1. already recorded (under this key, or the same bytes under a new key) → mark it, next
       2. archive the raw bytes; parse; classify (a failure is recorded as such, never lost)
-      3. number the unit's documents: next version, or a duplicate of an earlier file
+      3. number the submission: the unit's next version with its files as parts, or a resend
       4. decide whether a reply may go (reply_refusal) and compose it
       5. record message + documents + reply + events in one transaction
       6. mark the message processed at the source, only after the commit
@@ -31,7 +31,7 @@ from .mailbox.base import DOCUMENT_TOO_LARGE, MailboxError, MailSource, SourceMe
 from .message import Attachment, ParsedMessage, parse_message
 from .outbox import Outbox, Transport
 from .reader.isolated import extract_isolated
-from .store.db import NewDocument, NewEvent, NewMessage, NewOutgoing, Store, VersionPlan
+from .store.db import FilePlan, NewDocument, NewEvent, NewMessage, NewOutgoing, Store, SubmissionPlan
 from .store.archive import sha256_of
 
 log = logging.getLogger(__name__)
@@ -202,21 +202,23 @@ def _empty_message() -> ParsedMessage:
 
 
 def number_documents(p: Pass, decision: Decision) -> tuple[list[NewDocument], list[ReceivedFile]]:
-    """Every file classify looked at, archived. A readable file of a known unit is the unit's
-    next version, or a duplicate of the unit's earlier file with the same bytes; an unreadable
-    file keeps its reason and no version."""
+    """Every file classify looked at, archived. The message is one submission of its unit
+    (Store.plan_submission): its readable files are the parts of the unit's next version, or,
+    when the unit sent every one of them before, a resend with no version. An unreadable file
+    keeps its reason and no version."""
     readable, unreadable = decision.documents, decision.unreadable
-    plans = (p.store.plan_versions(decision.unit, [sha256_of(a.data) for a, _ in readable])
-             if decision.unit and readable else [VersionPlan(None)] * len(readable))
+    plan = (p.store.plan_submission(decision.unit, [sha256_of(a.data) for a, _ in readable])
+            if decision.unit and readable else SubmissionPlan.unnumbered(len(readable)))
     documents, files = [], []
-    planned = [*zip(readable, plans), *((u, VersionPlan(None)) for u in unreadable)]
-    for (attachment, extraction), plan in planned:
+    planned = [*((d, plan.version, f) for d, f in zip(readable, plan.files)),
+               *((u, None, FilePlan(None)) for u in unreadable)]
+    for (attachment, extraction), version, file in planned:
         documents.append(NewDocument(
             sha256=p.store.archive.put(attachment.data), filename=attachment.filename, unit=decision.unit,
-            version=plan.version, duplicate_of=plan.duplicate_of, extraction=extraction.to_json(),
+            version=version, part=file.part, duplicate_of=file.duplicate_of, extraction=extraction.to_json(),
             error=extraction.error, content_type=attachment.content_type, kind=attachment.kind,
             format=extraction.format, size=len(attachment.data)))
-        files.append(ReceivedFile(attachment.filename, plan.version, plan.duplicate_of_filename, extraction))
+        files.append(ReceivedFile(attachment.filename, version, file.duplicate_of_filename, extraction))
     return documents, files
 
 

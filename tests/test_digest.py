@@ -20,7 +20,7 @@ from intake_bot.outbox import FileTransport, Outbox
 from intake_bot.reader.extract import extract_bytes
 from intake_bot.store import db as dbmodule
 from intake_bot.store.archive import sha256_of
-from intake_bot.store.db import NewDocument, NewMessage, NewOutgoing, Store
+from intake_bot.store.db import NewDocument, NewMessage, NewOutgoing, Store, SubmissionPlan
 
 from .conftest import CORPUS
 
@@ -54,12 +54,12 @@ class Mailroom:
         self.count += 1
         key = f"test:{self.count}"
         blobs = [json.dumps(e, sort_keys=True).encode() for e in extractions]
-        plans = self.store.plan_versions(unit, [sha256_of(b) for b in blobs]) if unit else [None] * len(blobs)
+        plan = (self.store.plan_submission(unit, [sha256_of(b) for b in blobs]) if unit
+                else SubmissionPlan.unnumbered(len(blobs)))
         documents = [NewDocument(sha256=self.store.archive.put(blob), filename=e["file"], unit=unit,
-                                 version=plan.version if plan else None,
-                                 duplicate_of=plan.duplicate_of if plan else None,
+                                 version=plan.version, part=file.part, duplicate_of=file.duplicate_of,
                                  extraction=e, format=e["format"], size=len(blob))
-                     for e, blob, plan in zip(extractions, blobs, plans)]
+                     for e, blob, file in zip(extractions, blobs, plan.files)]
         message = NewMessage(source_key=key, raw_sha256=self.store.archive.put(key.encode()),
                              message_id=f"<{key}@test>", sender=sender, subject=subject, received_at=when,
                              category=category, action="review" if review else "acknowledge", unit=unit,
@@ -113,7 +113,8 @@ def test_digest_text_and_html(campaign, filled):
         assert line in text
     # Per unit: status, dates, version, missing items by title, rows, reminders, days late.
     assert "Sở Công Thương: Đã đủ nội dung; nhận lần đầu 8/5/2024; phiên bản 1; 30 dòng phụ lục." in text
-    assert "UBND huyện Văn Lâm: Còn thiếu nội dung; nhận lần đầu 9/5/2024; phiên bản 2; 9 dòng phụ lục." in text
+    # Report and appendix came in one mail: version 1, not 2 (a version is a submission).
+    assert "UBND huyện Văn Lâm: Còn thiếu nội dung; nhận lần đầu 9/5/2024; phiên bản 1; 9 dòng phụ lục." in text
     assert ("Còn thiếu: Mục II.3. Kết quả thực hiện các Văn bản của Thủ tướng Chính phủ về chuyển mục đích "
             "sử dụng đất trồng lúa thực hiện Cụm Công nghiệp.") in text
     assert "UBND huyện Kim Động: Chỉ có bản chụp (scan); nhận lần đầu 13/5/2024; phiên bản 1; 0 dòng phụ lục; chậm 1 ngày làm việc." in text
@@ -235,7 +236,7 @@ def test_workbook_read_back(campaign, filled):
     assert van_lam[0][1:6] == [expected["kind"], expected["group"], expected["stt"], expected["name"],
                                expected["investor"]]
     assert van_lam[0][6] == pytest.approx(expected["area_ha"]) and isinstance(van_lam[0][6], float)
-    assert van_lam[0][9] == "Phụ lục KCN, CCN huyện Văn Lâm.xlsx" and van_lam[0][10] == 2
+    assert van_lam[0][9] == "Phụ lục KCN, CCN huyện Văn Lâm.xlsx" and van_lam[0][10] == 1  # sent with the report
     area_cell = rows.cell(row=2, column=7)
     assert area_cell.data_type == "n" and area_cell.number_format == "#,##0.00"
     assert rows.column_dimensions["E"].width > rows.column_dimensions["C"].width

@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import email
+import email.utils
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +27,9 @@ from intake_bot.mailbox.base import DOCUMENT_TOO_LARGE, SourceMessage
 from intake_bot.mailbox.maildir import MaildirSource
 from intake_bot.message import parse_message
 from intake_bot.outbox import FileTransport, Outbox, SmtpTransport
+from intake_bot.digest import build_digest
 from intake_bot.pipeline import Pass, PassSummary, reply_refusal, run_pass
+from intake_bot.progress import unit_progress
 from intake_bot.reader.extract import extract_bytes
 from tests.conftest import CORPUS
 from tests.mime_builder import DOCX_TYPE, attachment, docx_bytes, simple
@@ -51,10 +56,14 @@ def now(campaign):
 
 
 def maildir_with(tmp_path: Path, campaign, names: list[str] | None = None) -> MaildirSource:
+    """The sample mail, each file delivered when its Date header says (its arrival time)."""
     source = MaildirSource(tmp_path / "Maildir", campaign)
     for eml in sorted(EMAILS.glob("*.eml")):
         if names is None or eml.stem in names:
-            shutil.copy(eml, tmp_path / "Maildir" / "new" / eml.stem)
+            delivered = tmp_path / "Maildir" / "new" / eml.stem
+            shutil.copy(eml, delivered)
+            sent = email.utils.parsedate_to_datetime(email.message_from_bytes(eml.read_bytes())["Date"])
+            os.utime(delivered, (sent.timestamp(), sent.timestamp()))
     return source
 
 
@@ -106,9 +115,17 @@ def test_the_sample_mailbox_once_and_only_once(campaign, store, tmp_path, now):
         assert_vietnamese_twins(m.reasons, m.decision["reasons_vi"], campaign)
     assert {item.message_id: item.reasons_vi for item in store.review_queue()}[messages["e08"].message_id] == [
         "Địa chỉ ubnd.myhao@hungyen.gov.vn đã đăng ký cho UBND thị xã Mỹ Hào", "Thư không có tệp đính kèm"]
-    # Văn Lâm's report and appendix (e03) are its versions 1 and 2; its .rar (e10) has none.
+    # Văn Lâm's report and appendix, sent in one mail (e03), are its version 1 in two parts; its
+    # .rar (e10, which arrived first) has none. The reply, the status and the digest name that one version.
     van_lam = [d for d in store.documents() if d.unit == "ubnd-van-lam"]
-    assert [(d.version, d.error is None) for d in van_lam] == [(1, True), (2, True), (None, False)]
+    assert sorted((d.message_row_id, d.version or 0, d.part or 0, d.error is None) for d in van_lam) == sorted([
+        (messages["e03"].id, 1, 1, True), (messages["e03"].id, 1, 2, True), (messages["e10"].id, 0, 0, False)])
+    ack = next(r for r in store.outgoing_in_states("sent") if r.message_row_id == messages["e03"].id)
+    assert "phiên bản 1 của báo cáo" in ack.text and "phiên bản 2" not in ack.text
+    progress = {p.unit: p for p in unit_progress(store, campaign, now)}["ubnd-van-lam"]
+    assert progress.to_json()["version"] == 1 and {f["version"] for f in progress.to_json()["files"]} == {1}
+    digest = build_digest(campaign, store, now).text
+    assert "UBND huyện Văn Lâm: Còn thiếu nội dung; nhận lần đầu 9/5/2024; phiên bản 1;" in digest
 
     second = run_pass(campaign, store, source, transport, now + dt.timedelta(minutes=5), extract=extract)
     assert (second.new, second.already_recorded, second.outbox["sent"]) == (0, 0, 0)

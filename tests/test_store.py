@@ -7,12 +7,12 @@ import secrets
 import stat
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from intake_bot.store import db as dbmodule
 from intake_bot.store.archive import Archive, sha256_of
-from intake_bot.store.db import NewDocument, NewEvent, NewMessage, NewOutgoing, Store
+from intake_bot.store.db import FilePlan, NewDocument, NewEvent, NewMessage, NewOutgoing, Store
 from intake_bot.store.models import DocumentRow, SourceAlias
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -61,9 +61,10 @@ def message(key: str, **fields) -> NewMessage:
     return NewMessage(**values)
 
 
-def document(store: Store, data: bytes, unit: str | None, plan, name="BC.docx", fmt="docx") -> NewDocument:
-    return NewDocument(sha256=store.archive.put(data), filename=name, unit=unit, version=plan.version,
-                       duplicate_of=plan.duplicate_of, extraction={"file": name}, format=fmt, size=len(data))
+def document(store: Store, data: bytes, unit: str | None, version: int | None, file: FilePlan,
+             name="BC.docx", fmt="docx") -> NewDocument:
+    return NewDocument(sha256=store.archive.put(data), filename=name, unit=unit, version=version, part=file.part,
+                       duplicate_of=file.duplicate_of, extraction={"file": name}, format=fmt, size=len(data))
 
 
 def outgoing(key: str, to: str = "vanphong@vanlam.hungyen.gov.vn", **fields) -> NewOutgoing:
@@ -75,19 +76,19 @@ def outgoing(key: str, to: str = "vanphong@vanlam.hungyen.gov.vn", **fields) -> 
 
 def record_files(store: Store, key: str, unit: str, files: list[tuple[bytes, str, str]], at=NOW) -> int:
     """Record a message of `unit` carrying (data, filename, format) files, versions planned."""
-    shas = [sha256_of(data) for data, _, _ in files]
-    plans = store.plan_versions(unit, shas)
-    docs = [document(store, data, unit, plan, name, fmt) for (data, name, fmt), plan in zip(files, plans)]
+    plan = store.plan_submission(unit, [sha256_of(data) for data, _, _ in files])
+    docs = [document(store, data, unit, plan.version, file, name, fmt)
+            for (data, name, fmt), file in zip(files, plan.files)]
     store.archive.put(key.encode())  # the "raw message" of message(key)
     return store.record(message(key, unit=unit, received_at=at), docs, [], [], at)
 
 
 def test_record_keeps_everything_in_one_transaction(store):
-    plan = store.plan_versions("ubnd-van-lam", [sha256_of(b"report v1")])
+    plan = store.plan_submission("ubnd-van-lam", [sha256_of(b"report v1")])
     row_id = store.record(
         message("m1", sent_date=NOW - dt.timedelta(hours=1), reasons=["sender registered"], problems=[],
                 decision={"category": "report"}),
-        [document(store, b"report v1", "ubnd-van-lam", plan[0])],
+        [document(store, b"report v1", "ubnd-van-lam", plan.version, plan.files[0])],
         [outgoing("ack:<m1@example.vn>")],
         [NewEvent("limit", {"what": "attachment too large"}, unit="ubnd-van-lam")], NOW)
     assert store.is_recorded("m1") and not store.is_recorded("m2")
@@ -109,26 +110,38 @@ def test_record_keeps_everything_in_one_transaction(store):
     assert len(store.events(NOW - dt.timedelta(days=1))) == 1
 
 
-def test_versions_duplicates_and_their_constraint(store):
+def test_a_submission_is_one_version_and_its_files_are_parts(store):
+    """A report and its appendix sent in one mail are version 1 in two parts, not versions 1
+    and 2; a byte-identical resend is no version; the next mail with a new file is version 2."""
     record_files(store, "m1", "ubnd-van-lam", [(b"docx v1", "BC.docx", "docx"), (b"xlsx v1", "PL.xlsx", "xlsx")])
     record_files(store, "m2", "ubnd-yen-my", [(b"docx v1", "BC.docx", "docx")])  # same bytes, other unit
-    # A resend: the same docx again and a corrected workbook.
-    record_files(store, "m3", "ubnd-van-lam", [(b"docx v1", "BC (1).docx", "docx"), (b"xlsx v2", "PL.xlsx", "xlsx")])
+    record_files(store, "m3", "ubnd-van-lam", [(b"docx v1", "BC (1).docx", "docx")])  # a resend
+    # The same docx again with a corrected workbook: a new submission, the docx one of its parts.
+    record_files(store, "m4", "ubnd-van-lam", [(b"docx v1", "BC (2).docx", "docx"), (b"xlsx v2", "PL.xlsx", "xlsx")])
     docs = store.documents()
-    assert [(d.unit, d.version) for d in docs] == [
-        ("ubnd-van-lam", 1), ("ubnd-van-lam", 2), ("ubnd-yen-my", 1), ("ubnd-van-lam", None), ("ubnd-van-lam", 3)]
-    assert docs[3].duplicate_of == docs[0].id
-    plan = store.plan_versions("ubnd-van-lam", [sha256_of(b"docx v1"), sha256_of(b"new")])
-    assert (plan[0].duplicate_of, plan[0].duplicate_of_filename, plan[1].version) == (docs[0].id, "BC.docx", 4)
+    assert [(d.unit, d.version, d.part) for d in docs] == [
+        ("ubnd-van-lam", 1, 1), ("ubnd-van-lam", 1, 2), ("ubnd-yen-my", 1, 1), ("ubnd-van-lam", None, None),
+        ("ubnd-van-lam", 2, 1), ("ubnd-van-lam", 2, 2)]
+    assert [d.duplicate_of for d in docs] == [None, None, None, docs[0].id, docs[0].id, None]
+    plan = store.plan_submission("ubnd-van-lam", [sha256_of(b"docx v1"), sha256_of(b"new")])
+    assert plan.version == 3 and [(f.part, f.duplicate_of, f.duplicate_of_filename) for f in plan.files] == [
+        (1, docs[0].id, "BC.docx"), (2, None, None)]
+    resend = store.plan_submission("ubnd-van-lam", [sha256_of(b"xlsx v2"), sha256_of(b"docx v1")])
+    assert resend.version is None and [f.duplicate_of for f in resend.files] == [docs[5].id, docs[0].id]
     assert store.consistency_check() == []
 
     summary = store.unit_summary()
-    assert (summary["ubnd-van-lam"].version, summary["ubnd-van-lam"].documents, summary["ubnd-van-lam"].messages) == (3, 3, 2)
+    assert (summary["ubnd-van-lam"].version, summary["ubnd-van-lam"].documents, summary["ubnd-van-lam"].messages) == (2, 3, 3)
     assert summary["ubnd-yen-my"].version == 1
 
-    # Two documents can never claim the same version of a unit.
+    # Two documents can never claim the same part of a unit's version.
     with pytest.raises(IntegrityError):
-        store.record(message("m4"), [NewDocument(sha256_of(b"x"), "x.docx", "ubnd-van-lam", 3, None, None)], [], [], NOW)
+        store.record(message("m5"), [NewDocument(sha256_of(b"x"), "x.docx", "ubnd-van-lam", 2, None, None, part=2)],
+                     [], [], NOW)
+    # Nor can a version be spread over two messages.
+    with store.transaction() as s:
+        s.add(DocumentRow(message_row_id=1, sha256=sha256_of(b"y"), filename="y", unit="ubnd-van-lam", version=2, part=3))
+    assert "unit ubnd-van-lam: version 2 is not the parts 1..3 of one message (parts [1, 2, 3])" in store.consistency_check(verify_hashes=False)
 
 
 def test_latest_documents_per_role(store):
@@ -141,7 +154,7 @@ def test_latest_documents_per_role(store):
     record_files(store, "m3", "ubnd-van-lam", [(b"report v2", "BC-sua.docx", "docx")], at=later + dt.timedelta(hours=1))
     latest = store.latest_documents_by_unit()
     assert sorted(d.filename for d in latest["ubnd-van-lam"]) == ["BC-sua.docx", "PL.xlsx"]
-    assert {d.version for d in latest["ubnd-van-lam"]} == {3, 4}
+    assert {d.version for d in latest["ubnd-van-lam"]} == {2, 3}  # the appendix of mail 2, the report of mail 3
 
 
 def test_outbox_rows_are_once_only_and_counted(store):
@@ -325,3 +338,72 @@ def test_a_version_1_database_gets_the_section_texts_table(store):
         assert len(again.messages()) == 1
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_database_that_counted_files_upgrades_to_submissions(backend, tmp_path, monkeypatch):
+    """A schema-2 database, where each file was a version (unique unit+version) and section
+    texts point to documents, opens as one where each message is a version with parts."""
+    from sqlalchemy import (JSON, Column, ForeignKey, Integer, MetaData, String, Table, Text,
+                            UniqueConstraint, create_engine, insert)
+
+    from intake_bot.store.models import Base, SchemaVersion, SectionTextRow
+
+    monkeypatch.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
+    url, drop = (f"sqlite:///{tmp_path / 'old.db'}", lambda: None) if backend == "sqlite" else _postgres_schema_url()
+    old = MetaData()
+    for table in Base.metadata.sorted_tables:
+        if table.name != "documents":
+            table.to_metadata(old)
+    documents = Table(  # documents as schema version 2 had them
+        "documents", old,
+        Column("id", Integer, primary_key=True), Column("message_row_id", ForeignKey("messages.id"), index=True),
+        Column("sha256", String(64), index=True), Column("filename", Text), Column("content_type", String(255)),
+        Column("kind", String(32)), Column("format", String(16)), Column("size", Integer),
+        Column("unit", String(100)), Column("version", Integer), Column("duplicate_of", ForeignKey("documents.id")),
+        Column("extraction", JSON), Column("error", Text),
+        UniqueConstraint("unit", "version", name="uq_documents_unit_version"))
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        old.create_all(conn)
+        conn.execute(insert(old.tables[SchemaVersion.__tablename__]).values(id=1, version=2))
+        for n in (1, 2, 3, 4):
+            conn.execute(insert(old.tables["messages"]).values(**{
+                **vars(message(f"m{n}", received_at=NOW + dt.timedelta(hours=n))), "recorded_at": NOW,
+                "reasons": [], "problems": []}))
+        rows = [  # (id, message, version, duplicate_of, error): as the file-counting code numbered them
+            (1, 1, 1, None, None), (2, 1, 2, None, None),  # report + appendix in one mail: were 1 and 2
+            (3, 2, None, 1, None),  # a resend of the report
+            (4, 3, None, 2, None), (5, 3, 3, None, None), (6, 3, None, None, "corrupt"),  # old appendix + new report
+            (7, 4, None, None, "corrupt")]  # nothing readable
+        for ident, msg, version, duplicate_of, error in rows:
+            conn.execute(insert(documents).values(
+                id=ident, message_row_id=msg, sha256=f"{duplicate_of or ident:064d}", filename=f"f{ident}", unit="ubnd-van-lam",
+                version=version, duplicate_of=duplicate_of, error=error, format="docx", size=1, kind="", content_type=""))
+        conn.execute(insert(old.tables[SectionTextRow.__tablename__]).values(
+            document_id=5, position=0, key="I", heading="I. Khái quát", level=1, text="Nội dung"))
+    engine.dispose()
+    try:
+        store = Store(tmp_path / "data", url=url)
+        try:
+            assert store.schema_version == dbmodule.UPGRADES[-1][0]
+            assert [(d.id, d.version, d.part, d.duplicate_of) for d in store.documents()] == [
+                (1, 1, 1, None), (2, 1, 2, None), (3, None, None, 1),
+                (4, 2, 1, 2), (5, 2, 2, None), (6, None, None, None), (7, None, None, None)]
+            # (nothing was archived here: only the numbering is checked)
+            assert [p for p in store.consistency_check(verify_hashes=False) if "archive" not in p] == []
+            with store.transaction() as s:
+                assert s.scalar(select(SectionTextRow.document_id)) == 5
+            # The new constraint holds: two parts cannot share a number, parts can share a version.
+            plan = store.plan_submission("ubnd-van-lam", [sha256_of(b"new report")])
+            assert plan.version == 3
+            with pytest.raises(IntegrityError):
+                store.record(message("m5"), [NewDocument(sha256_of(b"x"), "x", "ubnd-van-lam", 2, None, None, part=2)],
+                             [], [], NOW)
+        finally:
+            store.close()
+        reopened = Store(tmp_path / "data", url=url)  # upgraded once: nothing renumbered again
+        assert [(d.version, d.part) for d in reopened.documents()][:2] == [(1, 1), (1, 2)]
+        reopened.close()
+    finally:
+        drop()

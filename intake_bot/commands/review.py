@@ -48,7 +48,8 @@ def _name(inv: Invocation, unit_id: str | None) -> str:
 
 def take_documents(inv: Invocation, message: MessageRow, unit_id: str) -> tuple[list[ReceivedFile], dict]:
     """Make the message's documents the unit's: each read again with the unit's outline, the
-    readable ones numbered as its next versions (or duplicates of its earlier files). Returns
+    readable ones one submission of the unit (Store.plan_submission: its next version, the files
+    its parts, or a resend of its earlier files). Returns
     the files for the acknowledgement and what undoing needs."""
     ctx, s = inv.ctx, inv.session
     documents = s.scalars(select(DocumentRow).where(DocumentRow.message_row_id == message.id)
@@ -56,18 +57,18 @@ def take_documents(inv: Invocation, message: MessageRow, unit_id: str) -> tuple[
     if not documents:
         raise Refusal("thư không có tệp báo cáo đính kèm nên không có gì để ghi nhận cho đơn vị",
                       "the message has no documents")
-    before = [{"id": d.id, "unit": d.unit, "version": d.version, "duplicate_of": d.duplicate_of,
+    before = [{"id": d.id, "unit": d.unit, "version": d.version, "part": d.part, "duplicate_of": d.duplicate_of,
                "extraction": d.extraction, "error": d.error} for d in documents]
     extractions = [ctx.extract(ctx.store.archive.get(d.sha256), d.filename, ctx.campaign, unit_id) for d in documents]
     readable = [(d, e) for d, e in zip(documents, extractions) if e.readable]
-    plans = ctx.store.plan_versions(unit_id, [d.sha256 for d, _ in readable])
-    plan_of = {d.id: p for (d, _), p in zip(readable, plans)}
+    plan = ctx.store.plan_submission(unit_id, [d.sha256 for d, _ in readable])
+    plan_of = {d.id: f for (d, _), f in zip(readable, plan.files)}
     files = []
     for doc, extraction in zip(documents, extractions):
-        plan = plan_of.get(doc.id)
+        file = plan_of.get(doc.id)
         doc.unit, doc.extraction, doc.error = unit_id, extraction.to_json(), extraction.error
-        doc.version, doc.duplicate_of = (plan.version, plan.duplicate_of) if plan else (None, None)
-        files.append(ReceivedFile(doc.filename, doc.version, plan.duplicate_of_filename if plan else None, extraction))
+        doc.version, doc.part, doc.duplicate_of = (plan.version, file.part, file.duplicate_of) if file else (None, None, None)
+        files.append(ReceivedFile(doc.filename, doc.version, file.duplicate_of_filename if file else None, extraction))
     s.flush()
     undo = {"message": message.id, "message_unit": message.unit, "review_state": message.review_state,
             "documents": before}
@@ -88,7 +89,7 @@ def give_back_documents(inv: Invocation, data: dict) -> None:
                           "the unit has a later version")
     for old in data["documents"]:
         doc = s.get_one(DocumentRow, old["id"])
-        doc.unit, doc.version, doc.duplicate_of = old["unit"], old["version"], old["duplicate_of"]
+        doc.unit, doc.version, doc.part, doc.duplicate_of = old["unit"], old["version"], old.get("part"), old["duplicate_of"]
         doc.extraction, doc.error = old["extraction"], old["error"]
     message.unit, message.review_state = data["message_unit"], data["review_state"]
     s.flush()
@@ -102,7 +103,7 @@ def acknowledgement_draft(inv: Invocation, message: MessageRow, unit_id: str, fi
                         documents=[(None, f.extraction) for f in files if f.extraction and f.extraction.readable])
     if decision.documents:
         report_action(campaign, decision)
-    return parsed, acknowledgement(campaign, parsed, decision, files, now=inv.at)
+    return parsed, acknowledgement(campaign, parsed, decision, files, now=inv.at, received_at=message.received_at)
 
 
 @register

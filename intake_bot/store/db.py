@@ -6,7 +6,8 @@ brought up to date on open, without manual steps. Writes that belong together (a
 documents, its reply, its events) go in one transaction, so a crash leaves all or nothing.
 
 Version numbering reads before it writes, so it relies on one pass at a time (lock.pass_lock);
-the unique (unit, version) constraint turns a violation into an error rather than a wrong count.
+the unique (unit, version, part) constraint turns a violation into an error rather than a wrong
+count.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import Connection, create_engine, event, func, make_url, select
+from sqlalchemy import Connection, create_engine, event, func, inspect, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .archive import Archive, private_dir
@@ -62,6 +63,7 @@ class NewDocument:
     duplicate_of: int | None
     extraction: dict | None
     error: str | None = None
+    part: int | None = None
     content_type: str = ""
     kind: str = ""
     format: str = ""
@@ -93,12 +95,27 @@ class NewEvent:
 
 
 @dataclass
-class VersionPlan:
-    """What a document is for its unit: the next version, or a duplicate of an earlier one."""
+class FilePlan:
+    """One file of a submission: its part number (None in a resend), and the unit's earlier
+    document with the same bytes, if any."""
 
-    version: int | None
+    part: int | None
     duplicate_of: int | None = None
     duplicate_of_filename: str | None = None
+
+
+@dataclass
+class SubmissionPlan:
+    """What a submission is for its unit: its next version with the files as parts, or a
+    resend (`version` None) whose every file repeats an earlier one."""
+
+    version: int | None
+    files: list[FilePlan]
+
+    @classmethod
+    def unnumbered(cls, count: int) -> SubmissionPlan:
+        """No version: the files of a message of no known unit."""
+        return cls(None, [FilePlan(None) for _ in range(count)])
 
 
 @dataclass
@@ -175,10 +192,58 @@ def _secretary_tables(conn: Connection) -> None:
         table.__table__.create(conn, checkfirst=True)
 
 
+def _versions_per_submission(conn: Connection) -> None:
+    """Version 4: a version is a submission, its files are parts (documents.part; the unique
+    (unit, version) becomes (unit, version, part)). Recorded documents are numbered again: each
+    message that gave a unit a new file is its next version, in order, with every readable
+    file of that message a part. A database that models.py made with the column already is
+    left alone."""
+    if "part" in {c["name"] for c in inspect(conn).get_columns("documents")}:
+        return
+    if conn.dialect.name == "sqlite":
+        _rebuild_sqlite_documents(conn)
+    else:
+        conn.exec_driver_sql("ALTER TABLE documents ADD COLUMN part INTEGER")
+        conn.exec_driver_sql("ALTER TABLE documents DROP CONSTRAINT IF EXISTS uq_documents_unit_version")
+        conn.exec_driver_sql("ALTER TABLE documents ADD CONSTRAINT uq_documents_unit_version_part "
+                             "UNIQUE (unit, version, part)")
+    table = DocumentRow.__table__
+    rows = conn.execute(select(table.c.id, table.c.unit, table.c.message_row_id, table.c.version,
+                               table.c.duplicate_of, table.c.error)
+                        .where(table.c.unit.is_not(None)).order_by(table.c.id)).all()
+    by_message: dict[tuple[str, int], list] = defaultdict(list)
+    for row in rows:
+        by_message[(row.unit, row.message_row_id)].append(row)
+    top: Counter = Counter()
+    for (unit, _message), docs in by_message.items():  # in the order of each message's first document
+        if all(d.version is None for d in docs):
+            continue  # a resend, or nothing readable
+        top[unit] += 1
+        members = [d for d in docs if d.version is not None or (d.duplicate_of is not None and d.error is None)]
+        for part, doc in enumerate(members, start=1):
+            conn.execute(table.update().where(table.c.id == doc.id).values(version=top[unit], part=part))
+
+
+def _rebuild_sqlite_documents(conn: Connection) -> None:
+    """SQLite cannot drop a table's constraint: the documents table is made again from
+    models.py and filled from a copy. Other tables' references to it (section_texts) keep their
+    text; their checks wait for the commit (defer_foreign_keys), by which time every id is
+    back."""
+    if not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN")  # pysqlite opens none before DDL; the pragma needs one
+    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+    conn.exec_driver_sql("CREATE TABLE documents_v1 AS SELECT * FROM documents")
+    conn.exec_driver_sql("DROP TABLE documents")
+    DocumentRow.__table__.create(conn)
+    columns = ", ".join(c.name for c in DocumentRow.__table__.columns if c.name != "part")
+    conn.exec_driver_sql(f"INSERT INTO documents ({columns}) SELECT {columns} FROM documents_v1 ORDER BY id")
+    conn.exec_driver_sql("DROP TABLE documents_v1")
+
+
 # Each step brings the schema to its version and is idempotent (safe to run on a database that
 # already has it). A later change appends a step here; nobody runs migrations by hand.
 UPGRADES: tuple[tuple[int, Callable[[Connection], None]], ...] = (
-    (1, _first_schema), (2, _section_texts), (3, _secretary_tables))
+    (1, _first_schema), (2, _section_texts), (3, _secretary_tables), (4, _versions_per_submission))
 
 
 def upgrade(conn: Connection) -> int:
@@ -282,23 +347,26 @@ class Store:
         with self.transaction() as s:
             s.add(SourceAlias(source_key=source_key, message_row_id=message_row_id, seen_at=now))
 
-    def plan_versions(self, unit: str, shas: list[str]) -> list[VersionPlan]:
-        """For each (distinct) file of a unit's new message: a duplicate of the unit's earlier
-        document with the same bytes, or the unit's next version number, in the order given."""
-        plans = []
+    def plan_submission(self, unit: str, shas: list[str]) -> SubmissionPlan:
+        """Number one submission of a unit: the files of one mail, or of one command that sends
+        files on the unit's behalf, in the order given. With at least one file the unit has not
+        sent before, it is the unit's next version and its files are parts 1..k (a file sent
+        before also points to its earlier copy); with none, it is a resend: no version, each
+        file a duplicate. So a report and its appendix sent together are one version."""
         with self._sessions() as s:
-            top = s.scalar(select(func.max(DocumentRow.version)).where(DocumentRow.unit == unit)) or 0
-            for sha in shas:
-                earlier = s.scalars(
+            earlier = {}
+            for sha in dict.fromkeys(shas):
+                earlier[sha] = s.scalars(
                     select(DocumentRow).where(DocumentRow.unit == unit, DocumentRow.sha256 == sha,
                                               DocumentRow.version.is_not(None))
                     .order_by(DocumentRow.id).limit(1)).first()
-                if earlier is not None:
-                    plans.append(VersionPlan(None, earlier.id, earlier.filename))
-                else:
-                    top += 1
-                    plans.append(VersionPlan(top))
-        return plans
+            top = s.scalar(select(func.max(DocumentRow.version)).where(DocumentRow.unit == unit)) or 0
+        resend = all(earlier[sha] is not None for sha in shas)
+        files = [FilePlan(None if resend else n,
+                          earlier[sha].id if earlier[sha] else None,
+                          earlier[sha].filename if earlier[sha] else None)
+                 for n, sha in enumerate(shas, start=1)]
+        return SubmissionPlan(None if resend else top + 1, files)
 
     def record(self, message: NewMessage, documents: list[NewDocument], outgoing: list[NewOutgoing],
                events: list[NewEvent], now: dt.datetime) -> int:
@@ -391,8 +459,8 @@ class Store:
         return dict(latest)
 
     def unit_summary(self) -> dict[str, UnitSummary]:
-        """Per unit that sent anything: how many messages, when, its latest version number,
-        how many distinct documents, how many reminders went to it."""
+        """Per unit that sent anything: how many messages, when, its latest version number (its
+        latest submission), how many distinct documents, how many reminders went to it."""
         summaries: dict[str, UnitSummary] = {}
         with self._sessions() as s:
             for unit, count, first, last in s.execute(
@@ -401,7 +469,8 @@ class Store:
                     .where(MessageRow.unit.is_not(None)).group_by(MessageRow.unit)):
                 summaries[unit] = UnitSummary(unit, count, first, last)
             for unit, top, count in s.execute(
-                    select(DocumentRow.unit, func.max(DocumentRow.version), func.count(DocumentRow.version))
+                    select(DocumentRow.unit, func.max(DocumentRow.version),
+                           func.count(DocumentRow.version).filter(DocumentRow.duplicate_of.is_(None)))
                     .where(DocumentRow.unit.is_not(None)).group_by(DocumentRow.unit)):
                 summary = summaries.setdefault(unit, UnitSummary(unit))
                 summary.version, summary.documents = top, count
@@ -519,8 +588,8 @@ class Store:
     def consistency_check(self, verify_hashes: bool = True) -> list[str]:
         """Problems found, in English, one per line; empty when all is well. Checks that every
         archived reference is in the archive (and hashes to its name), that no source key is
-        used twice, that each unit's versions run 1..n, and that every duplicate points to an
-        earlier document of its unit with the same bytes."""
+        used twice, that each unit's versions run 1..n, each one the parts 1..k of one message,
+        and that every duplicate points to an earlier document of its unit with the same bytes."""
         present = self.archive.verify if verify_hashes else self.archive.contains
         problems = []
         damaged = "missing or damaged in the archive"
@@ -541,10 +610,12 @@ class Store:
                     problems.append(f"outgoing {o.key}: attachment {a.get('filename')!r} {damaged}")
         keys = Counter([m.source_key for m in messages] + aliases)
         problems += [f"source key {k} is recorded {n} times" for k, n in keys.items() if n > 1]
-        versions: dict[str, list[int]] = defaultdict(list)
+        versions: dict[str, set[int]] = defaultdict(set)
+        parts: dict[tuple[str, int], list[tuple[int | None, int]]] = defaultdict(list)
         for d in documents.values():
             if d.unit and d.version is not None:
-                versions[d.unit].append(d.version)
+                versions[d.unit].add(d.version)
+                parts[(d.unit, d.version)].append((d.part, d.message_row_id))
             if d.duplicate_of is not None:
                 original = documents.get(d.duplicate_of)
                 if original is None or original.sha256 != d.sha256 or original.unit != d.unit \
@@ -554,6 +625,11 @@ class Store:
         for unit, numbers in sorted(versions.items()):
             if sorted(numbers) != list(range(1, len(numbers) + 1)):
                 problems.append(f"unit {unit}: versions {sorted(numbers)} do not run 1..{len(numbers)}")
+        for (unit, version), found in sorted(parts.items()):
+            numbers = sorted(part or 0 for part, _ in found)
+            if numbers != list(range(1, len(found) + 1)) or len({m for _, m in found}) > 1:
+                problems.append(f"unit {unit}: version {version} is not the parts 1..{len(found)} of one "
+                                f"message (parts {numbers})")
         return problems
 
 

@@ -82,11 +82,13 @@ class SourceAlias(Base):
 
 
 class DocumentRow(Base):
-    """One document a message carried. `version` counts a unit's distinct files 1..n; a
-    byte-identical resend has no version and points to the document it repeats."""
+    """One document a message carried. `version` counts a unit's submissions 1..n (a mail, or
+    one command sending files on a unit's behalf): the files of one submission are its parts
+    1..k. A file whose bytes the unit sent before points to that document (`duplicate_of`); a
+    submission made only of such files is a resend, with no version."""
 
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("unit", "version", name="uq_documents_unit_version"),
+    __table_args__ = (UniqueConstraint("unit", "version", "part", name="uq_documents_unit_version_part"),
                       Index("ix_documents_unit_sha256", "unit", "sha256"))
     id: Mapped[int] = mapped_column(primary_key=True)
     message_row_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
@@ -98,6 +100,7 @@ class DocumentRow(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     unit: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int | None]
+    part: Mapped[int | None]
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     extraction: Mapped[dict | None]
     error: Mapped[str | None] = mapped_column(Text)
