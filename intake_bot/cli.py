@@ -311,8 +311,8 @@ def cmd_run(rt: Runtime) -> int:
     jobs = worker_jobs(rt)
     rt.prepare_data_dir()
     with worker_lock(rt.data_dir):
-        run_forever(build_scheduler(rt.campaign, jobs.poll, jobs.remind, jobs.digest, startup=jobs.startup),
-                    ready=ready)
+        run_forever(build_scheduler(rt.campaign, jobs.poll, jobs.remind, jobs.digest, startup=jobs.startup,
+                                    reload=jobs.reload), ready=ready)
     return EXIT_OK
 
 

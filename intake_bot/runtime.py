@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .config import Campaign, load_campaign
+from .config import Campaign, ConfigError, load_campaign
 from .mailbox.base import MailboxError
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Runtime:
         self.now = parse_now(args.now, self.campaign)
         self.mailbox_url = args.mailbox or self.campaign.mailbox_url
         self.smtp_url = args.smtp or self.campaign.smtp_url
+        self.config_stamp = file_stamp(self.base_campaign.source)
 
     def prepare_data_dir(self, create: bool = True) -> Path:
         """Create the data dir readable by its owner only (or, without `create`, require it), and
@@ -57,6 +59,45 @@ class Runtime:
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
             root.addHandler(handler)
         return self.data_dir
+
+
+def file_stamp(path: str) -> tuple[int, int] | None:
+    """What tells an edited file: its modification time and size (None when it cannot be read)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+def reload_campaign(rt: Runtime, force: bool = False) -> Campaign | None:
+    """The worker's campaign file read again when it changed on disk, or always with `force`
+    (SIGHUP), between passes (under the pass lock). A valid file replaces the campaign, and the
+    mailbox and SMTP URLs not given on the command line; the new campaign is returned. An invalid
+    one is refused with its errors logged, and the worker keeps the campaign it had (None); the
+    same broken file is not reported again until it changes."""
+    from .lock import pass_lock
+
+    source = rt.base_campaign.source
+    stamp = file_stamp(source)
+    if not force and stamp == rt.config_stamp:
+        return None
+    with pass_lock(rt.data_dir, wait=600):
+        rt.config_stamp = stamp
+        try:
+            campaign = load_campaign(source)
+        except ConfigError as exc:
+            log.error("the edited campaign file is refused; the worker goes on with the campaign it had:\n%s",
+                      exc.explain())
+            return None
+        rt.base_campaign = rt.campaign = campaign
+        rt.mailbox_url = rt.args.mailbox or campaign.mailbox_url
+        rt.smtp_url = rt.args.smtp or campaign.smtp_url
+    log.info("campaign file %s read again%s: campaign %s, %d units, deadline %s; poll every %d min, reminders "
+             "at %s, digest at %s", source, " (SIGHUP)" if force else "", campaign.id, len(campaign.units),
+             campaign.deadline, campaign.poll_minutes, f"{campaign.reminder_time:%H:%M}",
+             f"{campaign.digest_time:%H:%M}")
+    return campaign
 
 
 def parse_now(text: str | None, campaign: Campaign) -> dt.datetime:
@@ -147,6 +188,7 @@ class WorkerJobs:
     remind: Callable[[], object]
     digest: Callable[[], object]
     startup: Callable[[], object]
+    reload: Callable[[bool], Campaign | None]
 
 
 def worker_jobs(rt: Runtime) -> WorkerJobs:
@@ -189,7 +231,8 @@ def worker_jobs(rt: Runtime) -> WorkerJobs:
     def startup():
         return poll(), digest()
 
-    return WorkerJobs(poll=poll, remind=remind, digest=digest, startup=startup)
+    return WorkerJobs(poll=poll, remind=remind, digest=digest, startup=startup,
+                      reload=lambda force: reload_campaign(rt, force))
 
 
 def sending_refused(rt: Runtime, services: Services) -> str | None:
