@@ -505,3 +505,63 @@ def test_the_request_templates_render_for_check(campaign):
     mail, reminder = sample_request(campaign)
     assert "yêu cầu số 12" in mail.subject and "Nhắc thực hiện" in reminder.subject
     assert "quá hạn" in reminder.text and "Kính gửi" in mail.text
+
+
+# ------------------------------------------------------------------ the next pass follows
+
+
+def test_the_next_pass_matches_an_added_address_and_acknowledges_without_excused_items(capsys, data):
+    import mailbox
+    import re
+
+    command(capsys, data, "THÊM ĐỊA CHỈ Văn Lâm vanthu.vanlam@gmail.com")
+    command(capsys, data, "KHÔNG ÁP DỤNG Văn Lâm II.3")
+    raw = (REPO / "samples" / "e03.eml").read_bytes()  # Văn Lâm's report, without item II.3
+    raw = re.sub(rb"Message-ID: <[^>]+>", b"Message-ID: <again-e03@gmail.com>", raw, count=1)
+    raw = raw.replace(b"<vanphong@vanlam.hungyen.gov.vn>", b"<vanthu.vanlam@gmail.com>")
+    mailbox.Maildir(data / "Maildir").add(raw)
+    code, out, err = cli(capsys, data, "poll", "--once", "--json", now="2024-05-15T09:00:00+07:00")
+    assert code == 0 and json.loads(out)["new"] == 1, err
+    store = Store(data)
+    try:
+        [message] = [m for m in store.messages() if m.message_id == "<again-e03@gmail.com>"]
+        [ack] = [row for row in store.outgoing_in_states("sent") if row.message_row_id == message.id]
+    finally:
+        store.close()
+    assert message.unit == "ubnd-van-lam"
+    assert "sender address vanthu.vanlam@gmail.com registered for ubnd-van-lam" in message.reasons
+    assert ack.kind == "acknowledge" and ack.to == ["vanthu.vanlam@gmail.com"]
+    assert "Văn bản của Thủ tướng Chính phủ" not in ack.text  # item II.3's title
+
+
+def test_undo_never_overwrites_a_later_command(capsys, data):
+    exempt = command(capsys, data, "MIỄN Mỹ Hào")
+    command(capsys, data, "HỦY MIỄN Mỹ Hào")
+    command(capsys, data, "ĐÃ NHẬN BẢN GIẤY Mỹ Hào")
+    refused = command(capsys, data, f"HOÀN TÁC #{exempt['ref']}")
+    assert refused["result"] == "refused" and "lệnh sau" in refused["effect"]
+    assert unit(status(capsys, data), "ubnd-my-hao")["status"] == "received_offline"
+    first = command(capsys, data, "THÊM ĐỊA CHỈ Mỹ Hào a.myhao@gmail.com")
+    command(capsys, data, "THÊM ĐỊA CHỈ Mỹ Hào b.myhao@gmail.com")
+    na = command(capsys, data, "KHÔNG ÁP DỤNG Văn Lâm II.3")
+    command(capsys, data, "KHÔNG ÁP DỤNG Văn Lâm IV")
+    command(capsys, data, f"HOÀN TÁC #{first['ref']}")
+    command(capsys, data, f"HOÀN TÁC #{na['ref']}")
+    report = status(capsys, data)
+    addresses = unit(report, "ubnd-my-hao")["addresses"]
+    assert "b.myhao@gmail.com" in addresses and "a.myhao@gmail.com" not in addresses
+    assert unit(report, "ubnd-van-lam")["missing"] == ["II.3"]
+
+
+def test_a_fault_in_a_command_changes_nothing_and_is_said(capsys, data, monkeypatch):
+    from intake_bot.commands import base
+
+    def broken(self, inv):
+        from intake_bot.store import secretary
+        secretary.set_override(inv.session, "ubnd-my-hao", secretary.STATUS, "exempt", inv.at)
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(base.registry()["exempt"].__class__, "apply", broken)
+    result = command(capsys, data, "MIỄN Mỹ Hào")
+    assert result["result"] == "refused" and "lỗi" in result["effect"]
+    assert unit(status(capsys, data), "ubnd-my-hao")["status"] == "not_received"

@@ -153,6 +153,11 @@ def _apply(ctx: Context, parsed: ParsedCommand, siblings: list[ParsedCommand], c
         except Refusal as refusal:
             parsed = ParsedCommand(parsed.command, parsed.line, parsed.args, refusal.vi, refusal.en,
                                    refusal.suggestion_vi)
+        except Exception as exc:  # a fault of ours: nothing applied (rolled back), said as such
+            log.exception("command %r failed", parsed.line)
+            parsed = ParsedCommand(parsed.command, parsed.line, parsed.args,
+                                   "hệ thống gặp lỗi khi thực hiện lệnh nên chưa thay đổi gì; đề nghị báo cán bộ kỹ thuật",
+                                   f"internal error: {type(exc).__name__}: {exc}")
     log.info("command refused: %s (%s)", parsed.line, parsed.error_en)
     with ctx.store.transaction() as s:
         row = _record(s, ctx, parsed, commander, at, source, line_no, REFUSED, parsed.error_vi,

@@ -3,7 +3,7 @@ to match its mail, to send it reminders, shown by `status`."""
 from __future__ import annotations
 
 from ..store import secretary
-from .base import Command, Effect, Refusal, register, restore_override
+from .base import Command, Effect, Refusal, register
 from .words import EMAIL, split_unit
 
 
@@ -31,10 +31,14 @@ class Address(Command):
                 where = "của chính đơn vị này" if other.id == unit.id else f"của {other.short_name}"
                 raise Refusal(f"{address} đã là địa chỉ đăng ký {where}", f"{address} already registered to {other.id}")
         current = list(secretary.get_override(inv.session, unit.id, secretary.ADDRESSES) or [])
-        before = secretary.set_override(inv.session, unit.id, secretary.ADDRESSES, current + [address], inv.at)
+        secretary.set_override(inv.session, unit.id, secretary.ADDRESSES, current + [address], inv.at)
         return Effect(f"đã đăng ký {address} là địa chỉ của {unit.short_name}",
-                      f"{address} registered to {unit.id}",
-                      {"unit": unit.id, "name": secretary.ADDRESSES, "before": before})
+                      f"{address} registered to {unit.id}", {"unit": unit.id, "address": address})
 
     def undo(self, inv, data):
-        return restore_override(inv, data)
+        """Only this address goes: one added later stays."""
+        current = secretary.get_override(inv.session, data["unit"], secretary.ADDRESSES) or []
+        remaining = [a for a in current if a != data["address"]]
+        secretary.set_override(inv.session, data["unit"], secretary.ADDRESSES, remaining or None, inv.at)
+        return Effect(f"{data['address']} không còn là địa chỉ đăng ký của "
+                      f"{inv.ctx.campaign.units[data['unit']].short_name}", f"{data['address']} unregistered")

@@ -3,7 +3,7 @@ on (no longer missing, no reminder asks for it), and back."""
 from __future__ import annotations
 
 from ..store import secretary
-from .base import Command, Effect, Refusal, register, restore_override
+from .base import Command, Effect, Refusal, register
 from .words import resolve_item, split_unit
 
 
@@ -18,7 +18,15 @@ class _Item(Command):
         return {"unit": unit.id, "item": item.key}
 
     def undo(self, inv, data):
-        return restore_override(inv, data)
+        """Only this command's item comes back (or goes): a later command about another item stays."""
+        current = list(secretary.get_override(inv.session, data["unit"], secretary.NOT_APPLICABLE) or [])
+        key, excused = data["item"], data["excused"]
+        if (key in current) == excused:
+            current = [k for k in current if k != key] if excused else current + [key]
+        secretary.set_override(inv.session, data["unit"], secretary.NOT_APPLICABLE, current or None, inv.at)
+        state = "lại áp dụng" if excused else "không áp dụng"
+        return Effect(f"mục {key} {state} cho {inv.ctx.campaign.units[data['unit']].short_name}",
+                      f"{key} {'applicable' if excused else 'not applicable'} again")
 
     def _describe(self, inv) -> tuple:
         campaign = inv.ctx.campaign
@@ -39,10 +47,10 @@ class NotApplicable(_Item):
         unit, key, label, current = self._describe(inv)
         if key in current:
             raise Refusal(f"{label} đã không áp dụng cho {unit.short_name} từ trước", f"{key} already n/a")
-        before = secretary.set_override(inv.session, unit.id, secretary.NOT_APPLICABLE, current + [key], inv.at)
+        secretary.set_override(inv.session, unit.id, secretary.NOT_APPLICABLE, current + [key], inv.at)
         return Effect(f"{label} không áp dụng cho {unit.short_name}: không còn tính là thiếu, thư nhắc không đề nghị bổ sung",
                       f"{key} not applicable to {unit.id}",
-                      {"unit": unit.id, "name": secretary.NOT_APPLICABLE, "before": before})
+                      {"unit": unit.id, "item": key, "excused": True})
 
 
 @register
@@ -57,6 +65,6 @@ class Applicable(_Item):
         if key not in current:
             raise Refusal(f"{label} vẫn đang áp dụng cho {unit.short_name}", f"{key} is applicable")
         remaining = [k for k in current if k != key]
-        before = secretary.set_override(inv.session, unit.id, secretary.NOT_APPLICABLE, remaining or None, inv.at)
+        secretary.set_override(inv.session, unit.id, secretary.NOT_APPLICABLE, remaining or None, inv.at)
         return Effect(f"{label} lại áp dụng cho {unit.short_name}", f"{key} applicable to {unit.id}",
-                      {"unit": unit.id, "name": secretary.NOT_APPLICABLE, "before": before})
+                      {"unit": unit.id, "item": key, "excused": False})

@@ -127,9 +127,13 @@ def _load_all() -> None:
 
 
 def restore_override(inv: Invocation, data: dict) -> Effect:
-    """Undo of a command that set one override: the value it had before comes back."""
+    """Undo of a command that set one override: the value it had before comes back, unless a
+    later command changed it since (undo that one first: nothing is overwritten blindly)."""
     from ..store import secretary
 
+    if secretary.get_override(inv.session, data["unit"], data["name"]) != data.get("after"):
+        raise Refusal("một lệnh sau đã thay đổi lại nội dung này; đề nghị hoàn tác lệnh sau trước",
+                      f"{data['name']} of {data['unit']} changed since")
     secretary.set_override(inv.session, data["unit"], data["name"], data.get("before"), inv.at)
     unit = inv.ctx.campaign.units.get(data["unit"])
     who = unit.short_name if unit else "toàn đợt giám sát"

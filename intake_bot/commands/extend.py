@@ -34,7 +34,7 @@ class Extend(Command):
                           f"{day} is in the past", f"GIA HẠN {unit.short_name} {today.day}/{today.month}/{today.year}")
         before = secretary.set_override(inv.session, unit.id, secretary.DEADLINE, day.isoformat(), inv.at)
         return Effect(f"hạn nộp của {unit.short_name} là {vn_date(day)}; thư nhắc đơn vị tính theo hạn này",
-                      f"{unit.id} deadline {day}", {"unit": unit.id, "name": secretary.DEADLINE, "before": before})
+                      f"{unit.id} deadline {day}", {"unit": unit.id, "name": secretary.DEADLINE, "before": before, "after": day.isoformat()})
 
     def undo(self, inv, data):
         return restore_override(inv, data)

@@ -34,7 +34,7 @@ class Pause(_Reminders):
         if before:
             raise Refusal(f"thư nhắc cho {self._who(inv)} đã tạm dừng từ trước", f"reminders of {unit} already paused")
         return Effect(f"tạm dừng thư nhắc cho {self._who(inv)}; gửi TIẾP TỤC NHẮC để nhắc lại",
-                      f"reminders paused for {unit}", {"unit": unit, "name": secretary.PAUSED, "before": before})
+                      f"reminders paused for {unit}", {"unit": unit, "name": secretary.PAUSED, "before": before, "after": True})
 
 
 @register
@@ -60,4 +60,4 @@ class Resume(_Reminders):
                           f"TIẾP TỤC NHẮC {inv.ctx.campaign.units[paused[0]].short_name}" if paused else None)
         before = secretary.set_override(inv.session, unit, secretary.PAUSED, None, inv.at)
         return Effect(f"thư nhắc cho {self._who(inv)} được gửi trở lại theo lịch",
-                      f"reminders resumed for {unit}", {"unit": unit, "name": secretary.PAUSED, "before": before})
+                      f"reminders resumed for {unit}", {"unit": unit, "name": secretary.PAUSED, "before": before, "after": None})

@@ -31,7 +31,7 @@ class Exempt(_UnitCommand):
         if before == EXEMPT:
             raise Refusal(f"{unit.short_name} đã được miễn từ trước", f"{unit.id} is already exempt")
         return Effect(f"{unit.short_name} được miễn gửi báo cáo: không nhắc, không tính chậm",
-                      f"{unit.id} exempt", {"unit": unit.id, "name": secretary.STATUS, "before": before})
+                      f"{unit.id} exempt", {"unit": unit.id, "name": secretary.STATUS, "before": before, "after": EXEMPT})
 
 
 @register
@@ -47,7 +47,7 @@ class Unexempt(_UnitCommand):
             raise Refusal(f"{unit.short_name} không ở trạng thái được miễn", f"{unit.id} is not exempt")
         before = secretary.set_override(inv.session, unit.id, secretary.STATUS, None, inv.at)
         return Effect(f"{unit.short_name} không còn được miễn: đơn vị lại phải gửi báo cáo và được nhắc theo lịch",
-                      f"{unit.id} no longer exempt", {"unit": unit.id, "name": secretary.STATUS, "before": before})
+                      f"{unit.id} no longer exempt", {"unit": unit.id, "name": secretary.STATUS, "before": before, "after": None})
 
 
 @register
@@ -64,4 +64,4 @@ class Paper(_UnitCommand):
             raise Refusal(f"đã ghi nhận bản giấy của {unit.short_name} từ trước",
                           f"{unit.id} is already received_offline")
         return Effect(f"đã ghi nhận báo cáo bản giấy của {unit.short_name}; không gửi thư nhắc đơn vị nữa",
-                      f"{unit.id} received offline", {"unit": unit.id, "name": secretary.STATUS, "before": before})
+                      f"{unit.id} received offline", {"unit": unit.id, "name": secretary.STATUS, "before": before, "after": OFFLINE})
