@@ -123,7 +123,7 @@ class Assign(Command):
         message = review_item(inv, ref)
         files, undo = take_documents(inv, message, unit.id)
         message.review_state = ASSIGNED
-        versions = sorted(f.version for f in files if f.version is not None)
+        versions = sorted({f.version for f in files if f.version is not None})
         what = (f"phiên bản {', '.join(map(str, versions))}" if versions
                 else "không có tệp mới (trùng với tệp đã nhận)")
         told = ""
@@ -196,7 +196,7 @@ class OnBehalf(Command):
             raise Refusal("NỘP THAY chỉ dùng trong thư có đính kèm báo cáo của đơn vị", "no mail to take documents from")
         message = inv.session.get_one(MessageRow, inv.source.message_row_id)
         files, undo = take_documents(inv, message, unit.id)
-        versions = sorted(f.version for f in files if f.version is not None)
+        versions = sorted({f.version for f in files if f.version is not None})
         what = f"phiên bản {', '.join(map(str, versions))}" if versions else "trùng với tệp đã nhận"
         told = ""
         if any(p.command.name == NotifyUnit.name for p in inv.siblings):
