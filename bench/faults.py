@@ -1,5 +1,5 @@
 """Kill harness: the worker's pass is killed at random moments and restarted until all the mail
-is processed; then nothing may be lost, recorded twice or sent twice (DESIGN invariants 1, 2).
+is processed; then nothing may be lost, recorded twice or sent twice (docs/design.md, invariants 1, 2).
 
     python bench/faults.py [--kills 100] [--messages 300] [--seed 1]
 

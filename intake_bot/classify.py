@@ -188,7 +188,7 @@ class Decision:
         self.reasons_vi.insert(at, vi)
 
     def to_json(self, message: ParsedMessage) -> dict:
-        """The `classify --json` object of cli-contract.md, plus the facts behind it; the
+        """The `classify --json` object of docs/json.md, plus the facts behind it; the
         reasons in Vietnamese (`reasons_vi`) are an addition the contract does not name."""
         return {
             "message_id": message.message_id,

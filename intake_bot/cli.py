@@ -1,4 +1,5 @@
-"""The `intake-bot` command line. Global options (cli-contract.md) go before the command name.
+"""The `intake-bot` command line. Global options (README, "Commands") go before the command name;
+the JSON that commands print is described in docs/json.md.
 
 Each command is a thin function over the modules that do the work; no traceback ever reaches the
 user: errors are one clear line on stderr and a non-zero exit (details go to the log file under
@@ -344,12 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="read one report file and print what it holds")
     p.add_argument("file")
     p.add_argument("--unit", default=None, help="check against this unit's outline")
-    p.add_argument("--json", action="store_true", help="print the JSON of cli-contract.md")
+    p.add_argument("--json", action="store_true", help="print JSON (docs/json.md)")
     p.set_defaults(handler=cmd_extract)
 
     p = sub.add_parser("classify", help="what the worker would do with one .eml (nothing sent or stored)")
     p.add_argument("file")
-    p.add_argument("--json", action="store_true", help="print the JSON of cli-contract.md")
+    p.add_argument("--json", action="store_true", help="print JSON (docs/json.md)")
     p.set_defaults(handler=cmd_classify)
 
     p = sub.add_parser("poll", help="one pass over the mailbox")

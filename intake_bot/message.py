@@ -3,7 +3,7 @@ attachment as bytes with its real type, including files inside forwarded message
 archives.
 
 The walk over the MIME tree is our own, over the standard `email` package with the compat32
-policy. mail-parser (listed in DESIGN.md) is not used, for three reasons found on real mail: it
+policy. mail-parser (the design's first choice) is not used, for three reasons found on real mail: it
 misses a PDF part that has neither a file name nor a Content-Disposition, it lists the
 attachments of a forwarded message/rfc822 twice, and it cannot apply our limits while it
 decodes (it materialises every attachment, at any size, and does not open archives). The one

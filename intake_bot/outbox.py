@@ -1,6 +1,6 @@
 """The outbox: every outgoing mail is a database row first, then a delivery with retries.
 
-Once-only (DESIGN invariant 2). Each mail has a key (`ack:<message-id>`, `remind:<unit>:<slot>`,
+Once-only (docs/design.md, invariant 2). Each mail has a key (`ack:<message-id>`, `remind:<unit>:<slot>`,
 ...), unique in the outbox, so queuing it twice does nothing, and a Message-ID derived from that
 key, so any copy that does go out twice carries the same id and threads as one.
 

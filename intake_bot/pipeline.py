@@ -9,7 +9,7 @@
       6. mark the message processed at the source, only after the commit
     then tell the mailbox's health how the fetch went (health.py), and flush the outbox.
 
-A crash anywhere leaves each message recorded exactly once (DESIGN invariant 1): before step 5
+A crash anywhere leaves each message recorded exactly once (docs/design.md, invariant 1): before step 5
 nothing is recorded and the message is still new at the source; after it, step 1 of the next
 pass sees the record and only marks the message. Run it under lock.pass_lock.
 """

@@ -6,7 +6,7 @@ workbook beside the Word file, or resend only the part that was missing. A scann
 only while no text-bearing report has come: units often send the Word file together with a signed
 scan, and the scan then adds nothing the Word file lacks.
 
-Status (cli-contract.md `status`):
+Status (`status --json`, docs/json.md):
     not_received   no readable report document or workbook yet
     scanned_only   only scanned PDFs: the numbers cannot be read, the plan asks for the Word file
     incomplete     outline items (or the appendix, outline key PL) missing from the latest report

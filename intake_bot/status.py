@@ -1,4 +1,4 @@
-"""`intake-bot status`: where the campaign stands, as JSON (cli-contract.md) or a table."""
+"""`intake-bot status`: where the campaign stands, as JSON (docs/json.md) or a table."""
 from __future__ import annotations
 
 import datetime as dt

@@ -69,7 +69,7 @@ def empty_metadata() -> dict:
 
 @dataclass
 class Extraction:
-    """What `intake-bot extract FILE --json` prints (cli-contract.md), plus bookkeeping.
+    """What `intake-bot extract FILE --json` prints (docs/json.md), plus bookkeeping.
 
     `warnings` are in English for the operator, `warnings_vi` the same warnings in Vietnamese
     for the secretary (the digest), in the same order; both grow together through `warn`."""

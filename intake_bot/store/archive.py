@@ -1,7 +1,7 @@
 """The archive: raw messages and attachments on disk, content-addressed by SHA-256.
 
 A blob lives at `ROOT/ab/cd/<sha256>`: the path comes from the bytes only, never from a sender's
-file name, so no attachment can choose where it lands (DESIGN invariant 5). Writes are atomic
+file name, so no attachment can choose where it lands (docs/design.md, invariant 5). Writes are atomic
 (a temporary file in the same directory, fsync, rename, fsync of the directory): after a crash a
 blob is either whole or absent, and a blob that is present is never rewritten. Everything is
 readable by the owner only.
