@@ -280,6 +280,32 @@ def cmd_compile(rt: Runtime) -> int:
     return EXIT_OK
 
 
+def cmd_dossier(rt: Runtime) -> int:
+    from .dossier import build_dossier, describe, queue_dossier
+    from .lock import pass_lock
+
+    services = Services(rt)
+    try:
+        if not rt.args.send:
+            print(describe(build_dossier(rt.campaign, services.store, rt.now), rt.campaign))
+            return EXIT_OK
+        with pass_lock(rt.data_dir, wait=30):
+            try:
+                result = queue_dossier(rt.campaign, services.store, services.outbox, rt.now)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+            counts = services.outbox.flush(services.transport, rt.now)
+    finally:
+        services.close()
+    if rt.args.json:
+        print_json({**result.to_json(), "outbox": counts})
+    else:
+        print(f"dossier {result.number}: queued {result.mails} mail(s) for {len(result.sent_to)} member(s)"
+              + (f"; {len(result.already_had)} already had it" if result.already_had else "")
+              + f"; outbox: {', '.join(f'{k} {v}' for k, v in counts.items() if v) or 'nothing sent'}")
+    return EXIT_OK
+
+
 def cmd_check(rt: Runtime) -> int:
     from .checks import run_checks
 
@@ -395,6 +421,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="the compiled draft (Word) of the units' latest reports")
     p.add_argument("--out", required=True, help="write the .docx into this directory")
     p.set_defaults(handler=cmd_compile)
+
+    p = sub.add_parser("dossier", help="the members' dossier: what each would get; --send mails it")
+    p.add_argument("--send", action="store_true", help="queue it for every [[delegation]] member and send")
+    p.add_argument("--json", action="store_true", help="with --send: the result as JSON")
+    p.set_defaults(handler=cmd_dossier)
 
     p = sub.add_parser("check", help="validate the campaign file and templates, try the connections")
     p.set_defaults(handler=cmd_check)

@@ -25,7 +25,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .config import Campaign, Outline
-from .progress import NOT_RECEIVED, STATUS_LABELS, ReceivedDocument, UnitProgress, unit_progress
+from .progress import EXEMPT, RECEIVED_OFFLINE, STATUS_LABELS, ReceivedDocument, UnitProgress, unit_progress
 from .reader.outline import is_appendix_item
 from .reconcile import Reconciliation, Zone, ZoneReport, problem_lines_vi, reconcile
 from .vnformat import vn_date, vn_datetime, vn_number, vn_short_date
@@ -35,6 +35,9 @@ FONT = "Times New Roman"
 BODY_PT = 13
 TITLE_PT = 14
 NOT_REPORTED = "chưa báo cáo."
+# What stands for a unit with no text to quote, when the secretary's commands say why.
+_NO_TEXT_BECAUSE = {EXEMPT: "được miễn gửi báo cáo.",
+                    RECEIVED_OFFLINE: "đã nộp bản giấy, không có bản điện tử để trích dẫn."}
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 _KIND_TITLES = {"KCN": "Các khu công nghiệp", "CCN": "Các cụm công nghiệp"}
 # Column titles and widths (mm; the text is 165 mm wide between the margins).
@@ -82,7 +85,7 @@ def build_draft(campaign: Campaign, store, now: dt.datetime) -> bytes:
     _styles(document)
     _header_block(document, campaign, now)
     _title(document, campaign)
-    received = [p for p in progress if p.status != NOT_RECEIVED]
+    received = [p for p in progress if p.latest_files]
     _body(document, f"Thực hiện {campaign.plan_citation}, tính đến {vn_datetime(now.astimezone(campaign.tz))}, "
                     f"Đoàn giám sát đã nhận báo cáo của {len(received)}/{len(progress)} cơ quan, đơn vị. "
                     "Dưới đây là nội dung báo cáo của từng đơn vị theo đề cương, trích nguyên văn bản mới nhất "
@@ -279,7 +282,7 @@ def _unit_block(document, campaign: Campaign, unit: str, progress: UnitProgress,
     lead = _paragraph(document, first_line_mm=10, after_pt=3)
     _font(lead.add_run(f"- {name}"), BODY_PT, bold=True)
     if not lines or source is None:
-        _font(lead.add_run(f": {NOT_REPORTED}"), BODY_PT)
+        _font(lead.add_run(f": {_NO_TEXT_BECAUSE.get(progress.status, NOT_REPORTED)}"), BODY_PT)
         return
     received = vn_short_date(source.received_at.astimezone(campaign.tz))
     _font(lead.add_run(f" (tệp «{source.filename}», phiên bản {source.version}, nhận ngày {received}):"),

@@ -43,7 +43,7 @@ def planted_campaign(store, seed: int) -> dict:
     """Record a campaign: the Department lists the clusters, each district its own, in random
     name forms; planted: one district's cluster area differs from the Department's, one district's
     cluster is absent from the Department's list, and "<place> 2" is a different cluster from
-    "<place>". Returns what was planted."""
+    "<place>". Returns what was planted, and the Mailroom ("room") to record more mail with."""
     rng = random.Random(seed)
     places = rng.sample(PLACES, 8)
     owners = {place: DISTRICTS[n % len(DISTRICTS)] for n, place in enumerate(places)}
@@ -64,7 +64,7 @@ def planted_campaign(store, seed: int) -> dict:
                 area = round(area + shift, 2)
             rows.append(row("CCN", rng.choice(CLUSTER_FORMS).format(place), area, leasable, occupancy))
         room.receive(at(9 + n % 2), f"ubnd@{district}.vn", district, [report(district, f"BC {district}.docx", rows)])
-    return {"differing": differing, "owner_of_differing": owners[differing], "shift": shift,
+    return {"room": room, "differing": differing, "owner_of_differing": owners[differing], "shift": shift,
             "area": figures[differing][0], "absent": absent, "owner_of_absent": owners[absent], "twin": twin}
 
 

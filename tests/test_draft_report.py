@@ -152,3 +152,19 @@ def read_pgm(data: bytes) -> tuple[int, int, bytes]:
         rest = rest[end:]
     assert fields[0] == b"P5" and fields[3] == b"255"
     return int(fields[1]), int(fields[2]), rest[1:]
+
+
+def test_exempt_and_paper_units_say_so_instead_of_not_reported(store, campaign):
+    from intake_bot.commands import Context, execute
+    from intake_bot.outbox import Outbox
+
+    planted_campaign(store, 0)
+    ctx = Context(campaign, store, Outbox(store, campaign), NOW)
+    assert all(r.ok for r in execute(ctx, ["MIỄN Mỹ Hào", "ĐÃ NHẬN BẢN GIẤY Ban Quản lý các KCN"],
+                                     campaign.secretary_email, NOW))
+    data = build_draft(campaign, store, NOW)
+    lines = texts(data)
+    assert "- UBND thị xã Mỹ Hào: được miễn gửi báo cáo." in lines
+    assert "- Ban Quản lý các KCN tỉnh: đã nộp bản giấy, không có bản điện tử để trích dẫn." in lines
+    annex = {row.cells[1].text: row.cells[2].text for row in Document(io.BytesIO(data)).tables[-1].rows}
+    assert (annex["UBND thị xã Mỹ Hào"], annex["Ban Quản lý các KCN tỉnh"]) == ("Được miễn gửi báo cáo", "Đã nhận bản giấy")
