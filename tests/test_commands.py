@@ -328,6 +328,15 @@ def test_the_same_mail_acts_once(data):
         from intake_bot.store import secretary
         assert len(secretary.commands(store)) == 2
         assert execute(ctx, ["Cảm ơn đồng chí"], "ktns.hdndhy@gmail.com", ctx.now) == []
+        # A mail that may not command: listed as refused, nothing applied, once.
+        from intake_bot.commands import record_refused
+        forged = SourceRef(message_row_id=None, message_id="<forged@gmail.com>")
+        for _ in range(2):
+            refused = record_refused(ctx, ["GIA HẠN Văn Lâm 30/5"], "ktns.hdndhy@gmail.com", ctx.now, forged,
+                                     "DMARC failed", "thư giả mạo địa chỉ của thư ký (DMARC không đạt)")
+            assert [(r.ok, r.effect_vi) for r in refused] == [(False, "thư giả mạo địa chỉ của thư ký (DMARC không đạt)")]
+        assert [row.result for row in secretary.commands(store)] == ["done", "done", "refused"]
+        assert secretary.overrides(store).deadline == {"ubnd-kim-dong": dt.date(2024, 5, 25)}
     finally:
         store.close()
 
@@ -565,3 +574,49 @@ def test_a_fault_in_a_command_changes_nothing_and_is_said(capsys, data, monkeypa
     result = command(capsys, data, "MIỄN Mỹ Hào")
     assert result["result"] == "refused" and "lỗi" in result["effect"]
     assert unit(status(capsys, data), "ubnd-my-hao")["status"] == "not_received"
+
+
+@pytest.mark.postgres
+def test_requests_undelivered_mail_and_once_per_mail_on_postgresql(capsys, tmp_path, monkeypatch):
+    from intake_bot.commands import answer_requests, record_refused
+    from intake_bot.store import secretary
+
+    from .test_store import _postgres_schema_url
+
+    url, drop = _postgres_schema_url()
+    monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, url)
+    try:
+        data = tmp_path / "pg"
+        assert cli(capsys, data, "demo")[0] == 0
+        assert command(capsys, data, "YÊU CẦU BỔ SUNG Ân Thi 24/5: danh sách dự án")["result"] == "done"
+        assert command(capsys, data, "NHẮC NGAY Mỹ Hào")["result"] == "done"
+        assert command(capsys, data, "NHẮC NGAY Mỹ Hào")["result"] == "refused"
+        _undelivered(data, "remind:ubnd-my-hao:2024-05-01", "failed")
+        [failed] = status(capsys, data)["outbox_failed"]
+        assert command(capsys, data, f"ĐÓNG #{failed['ref']}")["result"] == "done"
+        campaign = load_campaign(CONFIG)
+        store = Store(data)
+        try:
+            ctx = Context(campaign, store, Outbox(store, campaign), dt.datetime.fromisoformat(EVENING))
+            [request] = secretary.open_requests(store)
+            ref = secretary.refs_of(store, "request")[request.id]
+            assert answer_requests(ctx, "ubnd-an-thi", 1, [], f"V/v trả lời yêu cầu #{ref}") == [ref]
+            source = SourceRef(message_row_id=1, message_id="<cmd@x>")
+            lines = ["MIỄN Kim Động", "TRỢ GIÚP"]
+            first = execute(ctx, lines, "ktns.hdndhy@gmail.com", ctx.now, source)
+            again = execute(ctx, lines, "ktns.hdndhy@gmail.com", ctx.now, source)
+            assert [r.ref for r in again] == [r.ref for r in first] and all(r.repeated for r in again)
+            stranger = record_refused(ctx, ["MIỄN Văn Lâm"], "ke.gia.mao@gmail.com", ctx.now,
+                                      SourceRef(message_row_id=2, message_id="<forged@x>"),
+                                      "not a commander", "người gửi không có quyền ra lệnh")
+            assert [r.ok for r in stranger] == [False]
+        finally:
+            store.close()
+        report = status(capsys, data)
+        assert unit(report, "ubnd-an-thi")["requests"][0]["status"] == "answered"
+        assert report["outbox_failed"] == [] and unit(report, "ubnd-kim-dong")["status"] == "exempt"
+        assert unit(report, "ubnd-van-lam")["status"] != "exempt"
+        assert report["commands"][-1]["from"] == "ke.gia.mao@gmail.com"
+        assert report["commands"][-1]["result"] == "refused"
+    finally:
+        drop()
