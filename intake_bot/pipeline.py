@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .classify import REPLY_ACTIONS, Decision, Reason, authentication_failure, classify
+from .classify import REPLY_ACTIONS, REVIEWED_REPLIES, Decision, Reason, authentication_failure, classify
 from .compose import ReceivedFile, acknowledgement
 from .config import Campaign
 from .health import MailboxHealth
@@ -353,8 +353,9 @@ def reply_key(message_id: str | None, source_key: str) -> str:
 
 def review_state(decision: Decision, error: Reason | None) -> str | None:
     """Open for the secretary when classify asks for her review or to tell her something (a unit
-    address bounced), or when the message could not be handled."""
-    return "open" if error or decision.action in ("review", "notify_secretary") else None
+    address bounced), when the unit was answered but she still has something to do (a link to
+    fetch, a note to read: REVIEWED_REPLIES), or when the message could not be handled."""
+    return "open" if error or decision.action in ("review", "notify_secretary", *REVIEWED_REPLIES) else None
 
 
 def incoming(p: Pass, item: SourceMessage, raw_sha256: str, message: ParsedMessage, decision: Decision,
