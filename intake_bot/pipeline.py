@@ -131,13 +131,26 @@ def take(p: Pass, item: SourceMessage) -> None:
                             "không gửi lại thư trả lời: thư đã được xử lý trước đây, nay chỉ ghi nhận lại "
                             "khi khôi phục dữ liệu"))
     log.info("%s: recording", item.key)
-    p.store.record(incoming(p, item, raw_sha256, message, decision, error), documents,
-                   [reply] if reply else [], events_for(p, item, message, decision, error, refusal), p.now)
+    row_id = p.store.record(incoming(p, item, raw_sha256, message, decision, error), documents,
+                            [reply] if reply else [], events_for(p, item, message, decision, error, refusal), p.now)
+    if decision.unit:
+        answer_requests(p, decision.unit, row_id, message)
     p.summary.new += 1
     p.summary.by_category[decision.category] += 1
     p.summary.duplicate_documents += sum(d.duplicate_of is not None for d in documents)
     p.summary.replies_queued += reply is not None
     mark(p, item.key)
+
+
+def answer_requests(p: Pass, unit: str, row_id: int, message: ParsedMessage) -> None:
+    """A unit's mail that replies to an additional request, or names its `#N`, answers it
+    (commands.answer_requests)."""
+    from .commands import Context
+    from .commands import answer_requests as close_answered
+
+    references = [*([message.in_reply_to] if message.in_reply_to else []), *message.references]
+    close_answered(Context(p.campaign, p.store, p.outbox, p.now), unit, row_id, references,
+                   f"{message.subject}\n{message.text}")
 
 
 def mark(p: Pass, key: str) -> None:

@@ -620,3 +620,18 @@ def test_requests_undelivered_mail_and_once_per_mail_on_postgresql(capsys, tmp_p
         assert report["commands"][-1]["result"] == "refused"
     finally:
         drop()
+
+
+def test_the_units_reply_to_a_request_answers_it_in_the_next_pass(capsys, data):
+    import mailbox
+    import re
+
+    command(capsys, data, "YÊU CẦU BỔ SUNG Văn Lâm 24/5: danh sách dự án")
+    [request] = unit(status(capsys, data), "ubnd-van-lam")["requests"]
+    [mail] = outgoing(data, f"request:{request['ref']}")
+    raw = (REPO / "samples" / "e03.eml").read_bytes()
+    raw = re.sub(rb"Message-ID: <[^>]+>", b"Message-ID: <answer@vanlam.hungyen.gov.vn>\r\nIn-Reply-To: "
+                 + mail.message_id.encode(), raw, count=1)
+    mailbox.Maildir(data / "Maildir").add(raw)
+    assert cli(capsys, data, "poll", "--once", now="2024-05-20T09:00:00+07:00")[0] == 0
+    assert unit(status(capsys, data), "ubnd-van-lam")["requests"][0]["status"] == "answered"
