@@ -45,17 +45,19 @@ class Outcome:
 
 TEMPLATE_SETS = (("acknowledgement", "every kind of reply"), ("reminder", "every kind of reminder"),
                  ("additional request", "a request and its reminder"), ("digest", "a digest with every section"),
-                 ("dossier", "the members' cover notes"))
+                 ("dossier", "the members' cover notes"), ("command confirmation", "a confirmation and the help reply"))
 
 
 def check_templates(campaign) -> list[Outcome]:
     from .additional import sample_request
+    from .command_mail import sample_confirmations
     from .digest import sample_digest
     from .dossier import sample_dossier_mails
     from .followup import sample_reminders
 
     renderers = {"acknowledgement": _sample_acknowledgements, "reminder": sample_reminders,
-                 "additional request": sample_request, "digest": sample_digest, "dossier": sample_dossier_mails}
+                 "additional request": sample_request, "digest": sample_digest, "dossier": sample_dossier_mails,
+                 "command confirmation": sample_confirmations}
     outcomes = []
     for name, what in TEMPLATE_SETS:
         try:

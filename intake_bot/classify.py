@@ -11,20 +11,18 @@ and the category and the action follow from what was found.
     report         acknowledge | ask_for_missing | ask_for_docx (review when no reply may go)
     unmatched      review            (the secretary decides whose it is)
     unsupported    ask_for_resend    (to a known unit or a sender writing about the report)
-    link_only      ask_for_file      (a unit: asked to attach the file, the link named; the
-                                      secretary also sees it) | review
-    no_attachment  acknowledge_note  (a unit: its note is acknowledged, with the date it
-                                      promised the report for when it wrote one; the secretary
-                                      also sees it) | review
+    link_only      review            (the secretary downloads it)
+    no_attachment  review            (a person wrote to the committee; no automatic answer fits
+                                      "we will send it later", and the digest shows it)
                    (the last three are `other`, ignored, when the sender is no unit and does
                     not write about a report: spam and unrelated mail get no reply)
     auto_reply     ignore
     bounce         notify_secretary  (a unit's address failed) | ignore
+    command        execute_commands  (a commander's mail: the secretary's commands, command_mail.py)
     other          ignore
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from collections.abc import Callable
@@ -38,16 +36,18 @@ from .message import Attachment, ParsedMessage, html_to_text
 from .reason import Reason
 from .reader.isolated import extract_isolated
 from .reader.model import Extraction
-from .text import collapse, fold, nfc
+from .text import fold, nfc
 from .units import units_named_in
-from .vnformat import vn_date
 
 Extract = Callable[..., Extraction]
 
-REPLY_ACTIONS = frozenset({"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend",
-                           "ask_for_file", "acknowledge_note"})
-# Replies that leave the message in the secretary's review: a link to fetch, a note to read.
-REVIEWED_REPLIES = frozenset({"ask_for_file", "acknowledge_note"})
+REPLY_ACTIONS = frozenset({"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend"})
+COMMAND, EXECUTE_COMMANDS = "command", "execute_commands"
+AUTO_REPLY, BOUNCE, UNMATCHED, OTHER = "auto_reply", "bounce", "unmatched", "other"
+REVIEW, IGNORE = "review", "ignore"
+# Mail held for review that carries no readable report: the secretary may assign it, dismiss it,
+# or mark the unit's paper copy.
+REVIEWABLE_WITHOUT_REPORT = ("no_attachment", "link_only", "unsupported")
 
 # Subjects of automatic replies, folded (no diacritics, lower case). At the start of the subject
 # they are enough on their own ("Automatic reply: ...", "Thư trả lời tự động: ..."); anywhere
@@ -171,9 +171,8 @@ class Decision:
     files with what the reader found; `unreadable` the files that should have been a report but
     cannot be read, each as an Extraction whose `error`/`error_vi` say why. `candidates` are the
     units in question when the unit cannot be told; `bounced_addresses` the failed recipients
-    of a bounce; `missing` the outline keys no document covers; `links` the file-sharing links
-    of a link-only message; `promised` the day a note without a file says the report will come;
-    `may_reply` is false for auto-generated mail, which is read but never answered."""
+    of a bounce; `missing` the outline keys no document covers; `may_reply` is false for
+    auto-generated mail, which is read but never answered."""
 
     category: str
     unit: str | None
@@ -185,9 +184,9 @@ class Decision:
     bounced_addresses: list[str] = field(default_factory=list)
     unreadable: list[tuple[Attachment, Extraction]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
-    promised: dt.date | None = None
     may_reply: bool = True
+    commander: str | None = None
+    command_refusal: Reason | None = None
 
     def add(self, reason: Reason, at: int | None = None) -> None:
         """Record one reason in both wordings, at the end or at position `at`. The Vietnamese
@@ -213,8 +212,6 @@ class Decision:
             "candidates": list(self.candidates),
             "bounced_addresses": list(self.bounced_addresses),
             "missing": list(self.missing),
-            "links": list(self.links),
-            "promised_date": self.promised.isoformat() if self.promised else None,
             "unreadable": [{"file": e.file, "format": e.format, "origin": a.origin,
                             "reason": e.error, "reason_vi": e.error_vi} for a, e in self.unreadable],
             "attachments": [{"file": a.filename, "kind": a.kind, "origin": a.origin,
@@ -230,6 +227,10 @@ def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extr
     for rule in (is_own_mail, is_bounce, is_auto_reply, is_list_mail):
         if rule(message, campaign, decision):
             return decision
+    if is_command_mail(message, campaign, decision):
+        if decision.action == EXECUTE_COMMANDS:
+            read_attachments(message, campaign, decision, extract)
+        return decision
     forged = is_forged_unit_address(message, campaign, decision)
     words = own_words(message.text, campaign)
     match = None if forged else unit_from_sender(message, campaign) or unit_named(message, campaign, words)
@@ -251,11 +252,12 @@ def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extr
 
 def is_own_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
     """Mail from the bot's own addresses, or carrying the X-Intake-Bot header that the bot sets
-    on everything it sends, is never answered: answering ourselves is the shortest mail loop."""
+    on everything it sends, is never answered: answering ourselves is the shortest mail loop.
+    The secretary may write from the committee's address: her mail without the header is hers."""
     if message.header("X-Intake-Bot"):
         decision.add(Reason("sent by this bot (X-Intake-Bot header)",
                             "thư do chính hệ thống gửi (có trường X-Intake-Bot)"))
-    elif message.from_address and message.from_address in campaign.own_addresses:
+    elif message.from_address in campaign.own_addresses.difference(campaign.commanders):
         decision.add(Reason(f"sent from the bot's own address {message.from_address}",
                             f"thư gửi từ địa chỉ của chính hệ thống ({message.from_address})"))
     else:
@@ -694,6 +696,34 @@ def is_forged_unit_address(message: ParsedMessage, campaign: Campaign, decision:
     return True
 
 
+def is_command_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+    """A commander's mail (the secretary or a [[staff]] member, by From) that our trusted
+    receiving server does not find forged (`authentication_failure`) holds the secretary's
+    commands: it is executed and confirmed, never acknowledged as a report (its attachments are
+    still read: `NỘP THAY` makes them a unit's report). A forged commander's mail is never
+    obeyed nor answered, and goes to the secretary's review, unit-less (whatever it names, it
+    answers no unit's request); its command lines, as those of anyone who is no commander, are
+    refused (`command_refusal`). The stop rules run before this one: the bot's own mail, bounces
+    and automatic replies (her out-of-office answer to the digest) never command."""
+    address = message.from_address.strip().lower()
+    name = campaign.commanders.get(address) if address else None
+    if name is None:
+        decision.command_refusal = Reason(f"{message.from_address or 'the sender'} may not give commands",
+                                          f"{message.from_address or 'người gửi'} không có quyền ra lệnh")
+        return False
+    forged = authentication_failure(message, campaign)
+    if forged is not None:
+        decision.may_reply = False
+        decision.command_refusal = Reason(f"the sender address {address} of a commander may be forged",
+                                          f"địa chỉ gửi {address} của người ra lệnh có thể bị giả mạo")
+        decision.category, decision.action = OTHER, REVIEW
+        decision.add(forged)
+        return True
+    decision.category, decision.action, decision.commander = COMMAND, EXECUTE_COMMANDS, address
+    decision.add(Reason(f"a command mail of {address} ({name})", f"thư ra lệnh của {name} ({address})"))
+    return True
+
+
 # ------------------------------------------------------------------ failed recipients
 
 
@@ -1042,33 +1072,6 @@ def about_reports(message: ParsedMessage, words: str) -> bool:
     return any(f" {w} " in f" {text} " for w in REPORT_WORDS)
 
 
-# A day in the sender's words: "13/5", "13/5/2024", "13-5-2024", "ngày 13 tháng 5 năm 2024";
-# not a document number ("số 12/5").
-_DAY = re.compile(r"(?<![\w/.-])(?<!số )(?:(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}))?"
-                  r"|(\d{1,2}) tháng (\d{1,2})(?: năm (\d{4}))?)(?![\w/])")
-
-
-def promised_date(words: str, message: ParsedMessage, campaign: Campaign) -> dt.date | None:
-    """The first day the sender's own words name from the day it wrote on (a note without a file
-    says when the report will come: "sẽ gửi trong ngày 13/5/2024"); earlier days are citations
-    (the plan's date). None when there is none."""
-    sent = message.date or dt.datetime.now(campaign.tz)
-    if sent.tzinfo is None:
-        sent = sent.replace(tzinfo=dt.timezone.utc)
-    today = sent.astimezone(campaign.tz).date()
-    for match in _DAY.finditer(collapse(words).lower()):
-        day, month, year = (int(g) if g else None for g in
-                            (match.group(1) or match.group(4), match.group(2) or match.group(5),
-                             match.group(3) or match.group(6)))
-        try:
-            named = dt.date(year or today.year, month, day)
-        except ValueError:
-            continue
-        if named >= today:
-            return named
-    return None
-
-
 def decide_category(message: ParsedMessage, campaign: Campaign, decision: Decision, words: str) -> None:
     """Documents make a report (unit known) or an unmatched message; files that are all
     unreadable make it unsupported; a file-sharing link alone makes it link_only; else a
@@ -1097,17 +1100,12 @@ def decide_category(message: ParsedMessage, campaign: Campaign, decision: Decisi
         decision.add(Reason("no attachment can be read: the sender is asked to resend it as .docx or .pdf",
                             "không đọc được tệp đính kèm nào: hệ thống đề nghị người gửi gửi lại tệp .docx hoặc .pdf"))
     elif shared:
-        decision.category, decision.action = "link_only", "ask_for_file" if known else "review"
-        decision.links = shared
+        decision.category, decision.action = "link_only", "review"
         decision.add(Reason("the report is only a link: " + ", ".join(shared[:3]),
                             "báo cáo chỉ gửi dưới dạng đường liên kết: " + ", ".join(shared[:3])))
     else:
-        decision.category, decision.action = "no_attachment", "acknowledge_note" if known else "review"
+        decision.category, decision.action = "no_attachment", "review"
         decision.add(Reason("no document attached", "thư không có tệp đính kèm"))
-        decision.promised = promised_date(words, message, campaign)
-        if decision.promised:
-            decision.add(Reason(f"the sender says the report will come on {decision.promised.isoformat()}",
-                                f"người gửi báo sẽ gửi báo cáo {vn_date(decision.promised)}"))
     if not known and not decision.candidates:
         decision.add(Reason("the unit cannot be told", "không xác định được đơn vị gửi"))
     if decision.action in REPLY_ACTIONS and not decision.may_reply:

@@ -96,7 +96,8 @@ def run_demo(rt) -> int:
         reminders = run_reminders(rt.campaign, services.store, services.outbox, services.transport, rt.now)
         print(f"remind: {len(reminders)} reminders for the slot of {rt.now.date()}")
         digest_dir = data_dir / "digest"
-        write_digest(build_digest(rt.campaign, services.store, rt.now), digest_dir)
+        digest = build_digest(rt.campaign, services.store, rt.now)
+        write_digest(digest, digest_dir)
         print(f"digest: {digest_dir / 'digest.html'} (open it in a browser), digest.txt and the workbook\n")
         report = status_report(rt.campaign, services.store, rt.now)
         print(format_status(rt.campaign, report))
@@ -106,5 +107,70 @@ def run_demo(rt) -> int:
             print(f"  {row.kind:<18} to {', '.join(row.to):<32} {outbox.path_for(row.key).name}  {row.subject}")
     finally:
         services.close()
+    secretary_replies(rt, data_dir, report, digest.subject)
     print(f"\nnext: intake-bot --data-dir {rt.args.data_dir} status")
     return 0
+
+
+def demo_commands(campaign, report: dict) -> list[str]:
+    """What the secretary answers to the demo's digest: the unmatched report is the first
+    silent unit's (its staff sent it from a personal address), and the next unit that still owes
+    its report delivered it on paper."""
+    owing = sorted((u for u in report["units"] if u["status"] not in ("complete", "exempt", "received_offline")),
+                   key=lambda u: u["status"] != "not_received")
+    unmatched = [item["ref"] for item in report["review"] if item["category"] == "unmatched" and item["ref"]]
+    lines = []
+    if unmatched and owing:
+        lines.append(f"GÁN #{unmatched[0]} {campaign.units[owing.pop(0)['unit']].short_name}")
+    if owing:
+        lines.append(f"ĐÃ NHẬN BẢN GIẤY {campaign.units[owing[0]['unit']].short_name}")
+    return lines
+
+
+def command_mail(campaign, lines: list[str], subject: str, now: dt.datetime) -> bytes:
+    """The secretary's reply to the digest, as her mail client would write it: her lines on top,
+    the digest quoted below them (never read as commands)."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
+    message = EmailMessage()
+    message["From"] = campaign.secretary_email
+    message["To"] = campaign.mailbox_address or campaign.from_address
+    message["Subject"] = f"Re: {subject}"
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=campaign.secretary_email.rpartition("@")[2] or "localhost")
+    message.set_content("\n".join(lines) + "\n\nVào lúc 17:00, hệ thống tiếp nhận báo cáo đã viết:\n"
+                        "> 3. CẦN ĐỒNG CHÍ XEM XÉT\n> TẠM DỪNG NHẮC\n")
+    return message.as_bytes()
+
+
+def secretary_replies(rt, data_dir: Path, before: dict, digest_subject: str) -> None:
+    """The second step: the secretary answers the digest with a few commands, a pass carries
+    them out, and the changed status follows (issue 9)."""
+    from .runtime import Services, one_pass
+    from .status import format_status, status_report
+
+    lines = demo_commands(rt.campaign, before)
+    if not lines or not rt.campaign.secretary_email:
+        return
+    rt.now += dt.timedelta(minutes=30)
+    mailbox.Maildir(data_dir / "Maildir").add(command_mail(rt.campaign, lines, digest_subject, rt.now))
+    print(f"\nthe secretary replies to the digest ({rt.campaign.secretary_email}):")
+    for line in lines:
+        print(f"  {line}")
+    summary = one_pass(rt)
+    print(f"poll: {summary['new']} new message; {summary['outbox'].get('sent', 0)} mails written\n")
+    services = Services(rt)
+    try:
+        after = status_report(rt.campaign, services.store, rt.now)
+    finally:
+        services.close()
+    for command in after["commands"]:
+        print(f"  #{command['ref']} {command['line']}: {command['result']}")
+    earlier = {u["unit"]: u for u in before["units"]}
+    for unit in after["units"]:
+        was = earlier.get(unit["unit"], {})
+        if (was.get("status"), was.get("version")) != (unit["status"], unit["version"]):
+            version = f", version {unit['version']}" if unit["version"] else ""
+            print(f"  {rt.campaign.units[unit['unit']].short_name}: {was.get('status')} -> {unit['status']}{version}")
+    print("\n" + format_status(rt.campaign, after))

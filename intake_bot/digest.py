@@ -19,6 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from .classify import EXECUTE_COMMANDS, REVIEWABLE_WITHOUT_REPORT, UNMATCHED
+from .commands import DONE, Context, SourceRef, execute, record_refused
 from .config import Campaign
 from .draft import Draft
 from .followup import KEY_PREFIX as REMINDER_KEY_PREFIX
@@ -31,6 +33,7 @@ from .progress import (COMPLETE, EXEMPT, RECEIVED_OFFLINE, SCANNED_ONLY, STATUS_
 from .reader.model import Extraction
 from .reconcile import problem_lines_vi, reconcile
 from .reader.schema import sample_row
+from .store import secretary
 from .store.db import NewDocument, NewMessage, NewOutgoing, Store
 from .store.models import OutgoingRow
 from .templating import environment, render
@@ -198,9 +201,19 @@ def sample_digest(campaign: Campaign) -> Digest:
             health.failed("sample: connection refused", earlier - dt.timedelta(minutes=30), outbox)
             health.recovered(earlier - dt.timedelta(minutes=20), outbox)
             health.failed("sample: login failed", earlier, outbox)
+            _sample_commands(campaign, store, outbox, earlier)
             return build_digest(campaign, store, now, since=earlier - dt.timedelta(hours=1))
         finally:
             store.close()
+
+
+def _sample_commands(campaign: Campaign, store, outbox, at: dt.datetime) -> None:
+    """A command done, and a stranger's command line refused, for the sample digest."""
+    context = Context(campaign, store, outbox, at)
+    execute(context, ["TẠM DỪNG NHẮC"], campaign.secretary_email or "thuky@invalid", at)
+    stranger_mail = store.messages()[-1]
+    record_refused(context, ["MIỄN Văn Lâm"], stranger_mail.sender, at, SourceRef(stranger_mail.id, stranger_mail.message_id),
+                   "the sender may not give commands", "người gửi không có quyền ra lệnh")
 
 
 # ------------------------------------------------------------------ facts for the templates
@@ -218,6 +231,8 @@ def _context(campaign: Campaign, store, progress: list[UnitProgress], now: dt.da
     local_now = now.astimezone(tz)
     past_deadline = local_now.date() > campaign.deadline
     names = {uid: u.short_name for uid, u in campaign.units.items()}
+    secretary.ensure_refs(store, now)
+    commands = _commands(campaign, store, since, tz)
     by_status = {status: sum(p.status == status for p in progress) for status in STATUSES}
     return {
         "campaign": campaign,
@@ -230,6 +245,7 @@ def _context(campaign: Campaign, store, progress: list[UnitProgress], now: dt.da
         "units": [_unit_line(campaign, p) for p in progress],
         "arrivals": _arrivals(store, since, names, tz),
         "review": _review(campaign, store, progress, names, tz),
+        "commands": commands[0], "refused_commands": commands[1],
         "reminders": _reminders(store, since, names, tz),
         "warnings": [{"unit": names.get(p.unit, p.unit), "filename": doc.filename, "version": doc.version,
                       "text": text} for p in progress for doc, text in p.warnings],
@@ -285,27 +301,70 @@ def _review(campaign: Campaign, store, progress: list[UnitProgress], names: dict
     """What needs the secretary: messages held for review, scanned-only units, bounced
     addresses, and mail the outbox could not deliver. A message's reasons are the Vietnamese
     ones classify and the pass gave; only a message recorded before these were kept shows the
-    English."""
+    English. Messages and undelivered mail carry their reference `#N` and the command lines she
+    may copy into her reply (`actions`)."""
+    message_refs, outgoing_refs = secretary.refs_of(store, "message"), secretary.refs_of(store, "outgoing")
     items = [{"what": CATEGORY_LABELS.get(r.category, r.category),
               "who": names.get(r.unit, r.unit) if r.unit else r.sender,
-              "when": r.received_at.astimezone(tz), "subject": r.subject, "reasons": r.reasons_vi or r.reasons}
+              "when": r.received_at.astimezone(tz), "subject": r.subject, "reasons": r.reasons_vi or r.reasons,
+              "ref": message_refs.get(r.message_row_id),
+              "actions": _message_actions(campaign, message_refs.get(r.message_row_id), r)}
              for r in store.review_queue()]
     for p in progress:
         if p.status == SCANNED_ONLY:
             items.append({"what": STATUS_LABELS[SCANNED_ONLY], "who": names[p.unit],
                           "when": p.last_received_at.astimezone(tz), "subject": "",
                           "reasons": ["chưa có bản Word để tổng hợp số liệu: "
-                                      + ", ".join(d.filename for d in p.latest_files)]})
+                                      + ", ".join(d.filename for d in p.latest_files)],
+                          "ref": None, "actions": []})
         if p.bounced:
             items.append({"what": "Địa chỉ thư bị trả lại", "who": names[p.unit], "when": None,
-                          "subject": "", "reasons": [f"không chuyển được thư tới {a}" for a in p.bounced]})
+                          "subject": "", "reasons": [f"không chuyển được thư tới {a}" for a in p.bounced],
+                          "ref": None, "actions": [("Thêm địa chỉ khác của đơn vị",
+                                                    f"THÊM ĐỊA CHỈ {names[p.unit]} <địa chỉ thư>")]})
     for row in store.outgoing_in_states("failed", "unknown"):
+        ref = outgoing_refs.get(row.id)
         items.append({"what": UNDELIVERED_LABELS[row.state],
                       "who": ", ".join(row.to), "when": row.created_at.astimezone(tz),
                       "subject": row.subject,
                       "reasons": [UNDELIVERED_ADVICE[row.state],
-                                  *([f"máy chủ thư báo: {row.last_error}"] if row.last_error else [])]})
+                                  *([f"máy chủ thư báo: {row.last_error}"] if row.last_error else [])],
+                      "ref": ref,
+                      "actions": [("Gửi lại", f"GỬI LẠI #{ref}"), ("Đã xử lý xong", f"ĐÓNG #{ref}")] if ref else []})
     return items
+
+
+def _message_actions(campaign: Campaign, ref: int | None, item) -> list[tuple[str, str]]:
+    """The ready-made lines for a message in review: assign it to the unit it may be from (each
+    candidate, else the unit's name to fill in), or dismiss it; for a unit's mail without a
+    report, mark the paper copy."""
+    if ref is None:
+        return []
+    candidates = [campaign.units[u].short_name for u in item.candidates if u in campaign.units]
+    unit = campaign.units.get(item.unit or "")
+    actions = []
+    if item.category in (UNMATCHED, *REVIEWABLE_WITHOUT_REPORT) or unit is None:
+        for name in candidates or [unit.short_name if unit else "<tên đơn vị>"]:
+            actions.append(("Gán cho đơn vị", f"GÁN #{ref} {name}"))
+    if unit is not None and item.category in REVIEWABLE_WITHOUT_REPORT:
+        actions.append(("Đơn vị đã nộp bản giấy", f"ĐÃ NHẬN BẢN GIẤY {unit.short_name}"))
+    actions.append(("Bỏ qua", f"BỎ QUA #{ref} <lý do>"))
+    return actions
+
+
+def _commands(campaign: Campaign, store, since: dt.datetime, tz) -> tuple[list[dict], list[dict]]:
+    """The commands given since `since` (who, when, the line, what it did), and apart from them
+    the command lines of mail that may not command (not a commander, or a forged one), which
+    were not obeyed."""
+    given, refused_mail = [], []
+    actions = {m.id: m.action for m in store.messages()}
+    for row in secretary.commands(store, since):
+        entry = {"ref": row.ref, "at": row.at.astimezone(tz), "from": row.commander,
+                 "name": campaign.commanders.get(row.commander, ""), "line": row.line, "done": row.result == DONE,
+                 "effect": row.effect, "via": row.via}
+        source_action = actions.get(row.source_message_row_id)
+        (given if source_action in (None, EXECUTE_COMMANDS) else refused_mail).append(entry)
+    return given, refused_mail
 
 
 def _mailbox(store, since: dt.datetime, now: dt.datetime, tz) -> list[dict]:

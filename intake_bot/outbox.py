@@ -98,6 +98,16 @@ def message_id_for(campaign_id: str, key: str, domain: str) -> str:
     return f"<intake-bot.{digest}@{domain or 'localhost'}>"
 
 
+def key_ident(message_id: str | None, source_key: str) -> str:
+    """The part of an outbox key that names the received message it answers: its Message-ID, or
+    the source key when it has none; an id too long for the key column, as only hostile mail has,
+    is replaced by its hash."""
+    ident = message_id or source_key
+    if len(ident) > 400:
+        ident = "sha256:" + hashlib.sha256(ident.encode("utf-8", "replace")).hexdigest()
+    return ident
+
+
 def retry_delay(attempts: int) -> dt.timedelta:
     """2, 4, 8 ... minutes after the 1st, 2nd, 3rd ... failed attempt, at most 4 hours."""
     return min(RETRY_FIRST * 2 ** max(0, attempts - 1), RETRY_LONGEST)

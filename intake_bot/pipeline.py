@@ -23,13 +23,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .classify import REPLY_ACTIONS, REVIEWED_REPLIES, Decision, Reason, authentication_failure, classify
+from .classify import (AUTO_REPLY, BOUNCE, COMMAND, EXECUTE_COMMANDS, IGNORE, REPLY_ACTIONS, Decision, Reason,
+                       authentication_failure, classify)
+from .command_mail import command_lines, confirmation, confirmation_key
+from .commands import Context, SourceRef, answer_requests, execute, help_text, parse_line, record_refused
 from .compose import ReceivedFile, acknowledgement
 from .config import Campaign
 from .health import MailboxHealth
 from .mailbox.base import DOCUMENT_TOO_LARGE, MailboxError, MailSource, SourceMessage
 from .message import Attachment, ParsedMessage, parse_message
-from .outbox import Outbox, Transport
+from .outbox import Outbox, Transport, key_ident
 from .reader.isolated import extract_isolated
 from .store.db import FilePlan, NewDocument, NewEvent, NewMessage, NewOutgoing, Store, SubmissionPlan
 from .store.archive import sha256_of
@@ -111,6 +114,7 @@ def take(p: Pass, item: SourceMessage) -> None:
     log.info("%s: reading", item.key)
     if p.store.is_recorded(item.key):
         p.summary.already_recorded += 1
+        finish_command_mail(p, item.key)
         return mark(p, item.key)
     raw_sha256 = p.store.archive.put(item.raw)
     message, error = parse(p, item)
@@ -130,27 +134,24 @@ def take(p: Pass, item: SourceMessage) -> None:
         decision.add(Reason("no reply: recorded again by poll --rescan; it was answered when first processed",
                             "không gửi lại thư trả lời: thư đã được xử lý trước đây, nay chỉ ghi nhận lại "
                             "khi khôi phục dữ liệu"))
+    if decision.action == EXECUTE_COMMANDS and item.already_processed:
+        decision.action = IGNORE  # carried out when first processed; a rescan only records it again
+        decision.add(Reason("commands not carried out again: recorded again by poll --rescan",
+                            "không thực hiện lại các lệnh: thư đã được xử lý trước đây, nay chỉ ghi nhận lại "
+                            "khi khôi phục dữ liệu"))
+    refused_lines = refused_command_lines(p, message, decision)
     log.info("%s: recording", item.key)
     row_id = p.store.record(incoming(p, item, raw_sha256, message, decision, error), documents,
                             [reply] if reply else [], events_for(p, item, message, decision, error, refusal), p.now)
-    if decision.unit:
-        answer_requests(p, decision.unit, row_id, message)
+    if decision.action == EXECUTE_COMMANDS:
+        carry_out_commands(p, row_id, item.key, message, decision.commander)
+    elif decision.category != COMMAND:
+        after_ordinary_mail(p, row_id, message, decision, refused_lines)
     p.summary.new += 1
     p.summary.by_category[decision.category] += 1
     p.summary.duplicate_documents += sum(d.duplicate_of is not None for d in documents)
     p.summary.replies_queued += reply is not None
     mark(p, item.key)
-
-
-def answer_requests(p: Pass, unit: str, row_id: int, message: ParsedMessage) -> None:
-    """A unit's mail that replies to an additional request, or names its `#N`, answers it
-    (commands.answer_requests)."""
-    from .commands import Context
-    from .commands import answer_requests as close_answered
-
-    references = [*([message.in_reply_to] if message.in_reply_to else []), *message.references]
-    close_answered(Context(p.campaign, p.store, p.outbox, p.now), unit, row_id, references,
-                   f"{message.subject}\n{message.text}")
 
 
 def mark(p: Pass, key: str) -> None:
@@ -162,6 +163,75 @@ def mark(p: Pass, key: str) -> None:
     except Exception as exc:
         log.warning("cannot mark %s processed: %s", key, exc)
         p.summary.errors.append(f"{key}: recorded, but not marked at the source: {exc}")
+
+
+# ------------------------------------------------------------------ commands and requests
+
+
+def _command_context(p: Pass) -> Context:
+    return Context(p.campaign, p.store, p.outbox, p.now, p.extract)
+
+
+def carry_out_commands(p: Pass, row_id: int, source_key: str, message: ParsedMessage, commander: str) -> None:
+    """Execute a recorded command mail's lines and queue its one confirmation (the help text when
+    no line is a command). Both are once-only: `execute` returns the first results for a mail it
+    has seen (by row, or by Message-ID from the same commander), and the confirmation's key is the
+    commander's and the Message-ID's. A failure is recorded and told to her; the mail stays recorded."""
+    key = confirmation_key(message, source_key, commander)
+    if p.store.outgoing(key) is not None:
+        return
+    log.info("%s: executing the commands of %s", source_key, commander)
+    try:
+        results = execute(_command_context(p), command_lines(message), commander, p.now,
+                          SourceRef(row_id, message.message_id))
+        draft = confirmation(p.campaign, message, results, "" if results else help_text(p.campaign), p.now)
+    except Exception as exc:  # a command's bug must not stop the pass; she hears of it
+        log.exception("the commands of %s failed", source_key)
+        p.store.add_event("error", {"reason": f"commands not carried out: {type(exc).__name__}: {exc}",
+                                    "source_key": source_key, "message_id": message.message_id}, p.now)
+        p.summary.errors.append(f"{source_key}: commands not carried out: {exc}")
+        return
+    p.outbox.queue(key, draft, p.now)
+
+
+def finish_command_mail(p: Pass, source_key: str) -> None:
+    """A command mail recorded by a pass that stopped before its confirmation was queued (a crash
+    between the two): carried out now, from its archived bytes."""
+    row = p.store.recorded_message(source_key)
+    if row is None or row.action != EXECUTE_COMMANDS:
+        return
+    message = parse_message(p.store.archive.get(row.raw_sha256), p.campaign.limits)
+    carry_out_commands(p, row.id, row.source_key, message, row.sender)
+
+
+def refused_command_lines(p: Pass, message: ParsedMessage, decision: Decision) -> list[str]:
+    """The well-formed command lines of a mail that may not command (anyone but a commander, or
+    a forged one), with a reason added to the decision; [] for every other mail. Mail stopped
+    by the first rules (the bot's own, bounces, automatic replies) is never looked at."""
+    if decision.command_refusal is None:
+        return []
+    lines = [line for line in command_lines(message)
+             if (parsed := parse_line(line, p.campaign)) is not None and parsed.error_vi is None]
+    if lines:
+        refusal = decision.command_refusal
+        decision.add(Reason(f"{len(lines)} command line(s) not obeyed: {refusal.en}",
+                            f"{len(lines)} dòng lệnh không được thực hiện: {refusal.vi}"))
+    return lines
+
+
+def after_ordinary_mail(p: Pass, row_id: int, message: ParsedMessage, decision: Decision,
+                        refused_lines: list[str]) -> None:
+    """What a recorded mail of anyone but a commander still does: its command lines are listed
+    as refused (the digest tells the secretary), and a unit's own mail (not its automatic
+    reply) answers the unit's open additional requests it replies to or names."""
+    if refused_lines:
+        refusal = decision.command_refusal
+        record_refused(_command_context(p), refused_lines, message.from_address, p.now,
+                       SourceRef(row_id, message.message_id), refusal.en, refusal.vi)
+    if decision.unit and decision.category not in (AUTO_REPLY, BOUNCE):
+        references = [*([message.in_reply_to] if message.in_reply_to else []), *message.references]
+        answer_requests(_command_context(p), decision.unit, row_id, references,
+                        f"{message.subject}\n{message.text}")
 
 
 # ------------------------------------------------------------------ 2. understand
@@ -355,10 +425,7 @@ REPORTED_REFUSALS.add(decide_reply)  # a reply that could not be written (a brok
 def reply_key(message_id: str | None, source_key: str) -> str:
     """`ack:<Message-ID>` (or the source key when there is none); a Message-ID too long for the
     key column, as only hostile mail has, is replaced by its hash."""
-    ident = message_id or source_key
-    if len(ident) > 400:
-        ident = "sha256:" + sha256_of(ident.encode("utf-8", "replace"))
-    return f"ack:{ident}"
+    return f"ack:{key_ident(message_id, source_key)}"
 
 
 # ------------------------------------------------------------------ 5. what is recorded
@@ -366,9 +433,8 @@ def reply_key(message_id: str | None, source_key: str) -> str:
 
 def review_state(decision: Decision, error: Reason | None) -> str | None:
     """Open for the secretary when classify asks for her review or to tell her something (a unit
-    address bounced), when the unit was answered but she still has something to do (a link to
-    fetch, a note to read: REVIEWED_REPLIES), or when the message could not be handled."""
-    return "open" if error or decision.action in ("review", "notify_secretary", *REVIEWED_REPLIES) else None
+    address bounced), or when the message could not be handled."""
+    return "open" if error or decision.action in ("review", "notify_secretary") else None
 
 
 def incoming(p: Pass, item: SourceMessage, raw_sha256: str, message: ParsedMessage, decision: Decision,

@@ -55,15 +55,21 @@ def test_classify_prints_the_contract_json(capsys):
 
 def test_demo_then_status_shows_the_same_state(tmp_path, capsys):
     data = tmp_path / "demo"
-    code, out, _ = run(capsys, "--data-dir", str(data), "demo")
+    code, demo_out, _ = run(capsys, "--data-dir", str(data), "demo")
     assert code == 0
-    assert "15 new messages" in out and "UBND huyện Văn Lâm" in out
+    assert "15 new messages" in demo_out and "UBND huyện Văn Lâm" in demo_out
     assert len(list((data / "outbox").glob("*.eml"))) >= 8
     assert (data / "digest" / "digest.html").exists()
     code, out, _ = run(capsys, "--data-dir", str(data), "--now", "2024-05-10T17:00:00+07:00", "status", "--json")
     status = json.loads(out)
-    assert status["messages"]["total"] == 15
-    assert {u["unit"]: u["status"] for u in status["units"]}["ubnd-my-hao"] == "not_received"
+    # the 15 samples, and the secretary's reply to the digest: the unmatched report is Mỹ Hào's,
+    # which had sent nothing, and the next unit that still owed its report delivered it on paper
+    assert status["messages"]["total"] == 16 and status["messages"]["by_category"]["command"] == 1
+    assert [(c["line"].split(" #")[0], c["result"]) for c in status["commands"]] == [
+        ("GÁN", "done"), ("ĐÃ NHẬN BẢN GIẤY UBND huyện Văn Lâm", "done")]
+    units = {u["unit"]: u for u in status["units"]}
+    assert units["ubnd-my-hao"]["version"] == 1 and units["ubnd-van-lam"]["status"] == "received_offline"
+    assert "GÁN #1 UBND thị xã Mỹ Hào: done" in demo_out and "not_received -> incomplete" in demo_out
     assert status["outbox"]["sent"] >= 8
     # a second demo empties the directory it made itself ...
     assert run(capsys, "--data-dir", str(data), "demo")[0] == 0

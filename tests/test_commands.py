@@ -13,6 +13,7 @@ import pytest
 from intake_bot.cli import main
 from intake_bot.commands import Context, SourceRef, execute, help_text, parse_line
 from intake_bot.config import load_campaign
+from intake_bot.demo import fill_maildir
 from intake_bot.outbox import Outbox
 from intake_bot.store import db as dbmodule
 from intake_bot.store.db import Store
@@ -25,15 +26,23 @@ CONFIG = str(REPO / "config" / "hung-yen-2024.toml")
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
-    """One demo run (SQLite); tests work on copies of it."""
+    """The demo's first step, its sample mail through one pass (SQLite), without the secretary's
+    own commands that the demo then gives; tests work on copies of it."""
     data = tmp_path_factory.mktemp("demo") / "data"
     mp = pytest.MonkeyPatch()
     mp.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
     try:
-        assert main(["--config", CONFIG, "--data-dir", str(data), "--now", EVENING, "demo"]) == 0
+        sample_mail_through_one_pass(data)
     finally:
         mp.undo()
     return data
+
+
+def sample_mail_through_one_pass(data):
+    data.mkdir(parents=True)
+    fill_maildir(data / "Maildir")
+    assert main(["--config", CONFIG, "--data-dir", str(data), "--now", EVENING, "--mailbox",
+                 f"maildir:{data / 'Maildir'}", "--smtp", "file:outbox", "poll", "--once"]) == 0
 
 
 @pytest.fixture
@@ -328,15 +337,6 @@ def test_the_same_mail_acts_once(data):
         from intake_bot.store import secretary
         assert len(secretary.commands(store)) == 2
         assert execute(ctx, ["Cảm ơn đồng chí"], "ktns.hdndhy@gmail.com", ctx.now) == []
-        # A mail that may not command: listed as refused, nothing applied, once.
-        from intake_bot.commands import record_refused
-        forged = SourceRef(message_row_id=None, message_id="<forged@gmail.com>")
-        for _ in range(2):
-            refused = record_refused(ctx, ["GIA HẠN Văn Lâm 30/5"], "ktns.hdndhy@gmail.com", ctx.now, forged,
-                                     "DMARC failed", "thư giả mạo địa chỉ của thư ký (DMARC không đạt)")
-            assert [(r.ok, r.effect_vi) for r in refused] == [(False, "thư giả mạo địa chỉ của thư ký (DMARC không đạt)")]
-        assert [row.result for row in secretary.commands(store)] == ["done", "done", "refused"]
-        assert secretary.overrides(store).deadline == {"ubnd-kim-dong": dt.date(2024, 5, 25)}
     finally:
         store.close()
 
@@ -352,7 +352,8 @@ def test_the_commands_on_postgresql(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, url)
     try:
         data = tmp_path / "pg"
-        assert cli(capsys, data, "demo")[0] == 0
+        sample_mail_through_one_pass(data)
+        capsys.readouterr()
         unmatched = next(item for item in review(capsys, data) if item["category"] == "unmatched")
         assigned = command(capsys, data, f"GÁN #{unmatched['ref']} Văn Lâm")
         for line in ("ĐÃ NHẬN BẢN GIẤY Mỹ Hào", "GIA HẠN Kim Động 24/5", "KHÔNG ÁP DỤNG Văn Lâm II.3",
@@ -574,64 +575,3 @@ def test_a_fault_in_a_command_changes_nothing_and_is_said(capsys, data, monkeypa
     result = command(capsys, data, "MIỄN Mỹ Hào")
     assert result["result"] == "refused" and "lỗi" in result["effect"]
     assert unit(status(capsys, data), "ubnd-my-hao")["status"] == "not_received"
-
-
-@pytest.mark.postgres
-def test_requests_undelivered_mail_and_once_per_mail_on_postgresql(capsys, tmp_path, monkeypatch):
-    from intake_bot.commands import answer_requests, record_refused
-    from intake_bot.store import secretary
-
-    from .test_store import _postgres_schema_url
-
-    url, drop = _postgres_schema_url()
-    monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, url)
-    try:
-        data = tmp_path / "pg"
-        assert cli(capsys, data, "demo")[0] == 0
-        assert command(capsys, data, "YÊU CẦU BỔ SUNG Ân Thi 24/5: danh sách dự án")["result"] == "done"
-        assert command(capsys, data, "NHẮC NGAY Mỹ Hào")["result"] == "done"
-        assert command(capsys, data, "NHẮC NGAY Mỹ Hào")["result"] == "refused"
-        _undelivered(data, "remind:ubnd-my-hao:2024-05-01", "failed")
-        [failed] = status(capsys, data)["outbox_failed"]
-        assert command(capsys, data, f"ĐÓNG #{failed['ref']}")["result"] == "done"
-        campaign = load_campaign(CONFIG)
-        store = Store(data)
-        try:
-            ctx = Context(campaign, store, Outbox(store, campaign), dt.datetime.fromisoformat(EVENING))
-            [request] = secretary.open_requests(store)
-            ref = secretary.refs_of(store, "request")[request.id]
-            assert answer_requests(ctx, "ubnd-an-thi", 1, [], f"V/v trả lời yêu cầu #{ref}") == [ref]
-            source = SourceRef(message_row_id=1, message_id="<cmd@x>")
-            lines = ["MIỄN Kim Động", "TRỢ GIÚP"]
-            first = execute(ctx, lines, "ktns.hdndhy@gmail.com", ctx.now, source)
-            again = execute(ctx, lines, "ktns.hdndhy@gmail.com", ctx.now, source)
-            assert [r.ref for r in again] == [r.ref for r in first] and all(r.repeated for r in again)
-            stranger = record_refused(ctx, ["MIỄN Văn Lâm"], "ke.gia.mao@gmail.com", ctx.now,
-                                      SourceRef(message_row_id=2, message_id="<forged@x>"),
-                                      "not a commander", "người gửi không có quyền ra lệnh")
-            assert [r.ok for r in stranger] == [False]
-        finally:
-            store.close()
-        report = status(capsys, data)
-        assert unit(report, "ubnd-an-thi")["requests"][0]["status"] == "answered"
-        assert report["outbox_failed"] == [] and unit(report, "ubnd-kim-dong")["status"] == "exempt"
-        assert unit(report, "ubnd-van-lam")["status"] != "exempt"
-        assert report["commands"][-1]["from"] == "ke.gia.mao@gmail.com"
-        assert report["commands"][-1]["result"] == "refused"
-    finally:
-        drop()
-
-
-def test_the_units_reply_to_a_request_answers_it_in_the_next_pass(capsys, data):
-    import mailbox
-    import re
-
-    command(capsys, data, "YÊU CẦU BỔ SUNG Văn Lâm 24/5: danh sách dự án")
-    [request] = unit(status(capsys, data), "ubnd-van-lam")["requests"]
-    [mail] = outgoing(data, f"request:{request['ref']}")
-    raw = (REPO / "samples" / "e03.eml").read_bytes()
-    raw = re.sub(rb"Message-ID: <[^>]+>", b"Message-ID: <answer@vanlam.hungyen.gov.vn>\r\nIn-Reply-To: "
-                 + mail.message_id.encode(), raw, count=1)
-    mailbox.Maildir(data / "Maildir").add(raw)
-    assert cli(capsys, data, "poll", "--once", now="2024-05-20T09:00:00+07:00")[0] == 0
-    assert unit(status(capsys, data), "ubnd-van-lam")["requests"][0]["status"] == "answered"
