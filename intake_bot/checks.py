@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from .compose import REPLY_ACTIONS, ReceivedFile, acknowledgement
+from .config import todo_marks
 from .reader.model import Extraction
 
 
@@ -145,4 +146,5 @@ def run_checks(rt) -> list[Outcome]:
     c = rt.campaign
     return [Outcome("ok", f"campaign file {c.source}",
                     f"campaign {c.id}, {len(c.units)} units, deadline {c.deadline}, end {campaign_end(c)}"),
+            *(Outcome("fail", f"{c.source} {todo}") for todo in todo_marks(c.source)),
             *check_templates(c), *check_recipients(c), *check_data_dir(rt), *check_mailbox(rt), *check_smtp(rt)]

@@ -343,6 +343,34 @@ def cmd_run(rt: Runtime) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """A campaign file from a supervision plan; needs no campaign file itself."""
+    from .campaign_file import campaign_text, summary
+    from .config import Limits
+    from .filetype import sniff
+    from .plan import read_plan
+    from .reader.extract import read_content
+    from .reader.model import UnreadableFile
+
+    source = Path(args.plan)
+    out = Path(args.out) if args.out else Path.cwd() / f"{source.stem}.toml"
+    if out.exists() and not args.force:
+        raise UserError(f"{out} exists: give another --out, or --force to replace it")
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {source}: {exc.strerror or exc}") from None
+    try:
+        content = read_content(sniff(data, source.name), data, Limits())
+    except UnreadableFile as exc:
+        raise UserError(f"{source.name}: {exc.reason}") from None
+    plan = read_plan(content)
+    text, todos = campaign_text(plan, source.name)
+    out.write_text(text, encoding="utf-8")
+    print(summary(plan, todos, str(out)))
+    return EXIT_OK
+
+
 def cmd_demo(rt: Runtime) -> int:
     from .demo import run_demo
 
@@ -432,6 +460,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="a fresh data dir with the sample mail, one pass, then the status")
     p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("init", help="write a campaign file from a supervision plan (.docx, .pdf, .doc)")
+    p.add_argument("plan", help="the plan: PLAN.docx, PLAN.pdf or PLAN.doc")
+    p.add_argument("--out", help="the campaign file to write (default: PLAN.toml here)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.set_defaults(handler=cmd_init, campaign_free=True)
     return parser
 
 
@@ -456,7 +490,7 @@ def _main(argv: list[str] | None) -> int:
             if not any(isinstance(f, _NotShownTwice) for f in handler.filters):
                 handler.addFilter(_NotShownTwice())
     try:
-        return args.handler(Runtime(args))
+        return args.handler(args if getattr(args, "campaign_free", False) else Runtime(args))
     except ConfigError as exc:
         print(exc.explain(), file=sys.stderr)
         return EXIT_USAGE

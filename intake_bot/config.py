@@ -198,6 +198,8 @@ class Campaign:
     outlines: dict[str, Outline]
     units: dict[str, Unit]
     appendix: AppendixSchema = AppendixSchema()
+    # The period the supervision covers, as the plan words it ("giai đoạn từ năm 2021 đến hết năm 2023").
+    period: str = ""
     source: str = ""
     own_addresses: frozenset[str] = field(default_factory=frozenset)
     trusted_receivers: frozenset[str] = frozenset({"mx.google.com"})
@@ -554,17 +556,41 @@ def _units_from_env(outlines: dict, problems: list[str]) -> dict[str, Unit] | No
 
 def load_campaign(path: str | os.PathLike | None = None) -> Campaign:
     """Load and check a campaign file; the bundled one when `path` is None and the default
-    relative path does not exist here."""
+    relative path does not exist here. A file that cannot be used also lists its TODO marks."""
     source = _locate(path)
+    data = load_campaign_data(source)
+    try:
+        return _campaign(data, source)
+    except ConfigError as exc:
+        exc.problems.extend(todo_marks(source))
+        raise
+
+
+def load_campaign_data(source: Path) -> dict:
+    """The parsed TOML of a campaign file (or of a file in its format); ConfigError when it
+    cannot be read or parsed."""
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(source), [f"cannot read the file ({exc.strerror or exc})"]) from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(source), [f"not valid TOML: {exc}"]) from None
-    return _campaign(data, source)
+
+
+TODO_MARK = "# TODO:"
+
+
+def todo_marks(source: str | os.PathLike) -> list[str]:
+    """The facts `intake-bot init` could not find in the plan: one problem per line of the file
+    still marked "# TODO: ..." (the mark goes once the value is filled in)."""
+    try:
+        lines = Path(source).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    return [f"line {n}: TODO {line.split(TODO_MARK, 1)[1].strip()}"
+            for n, line in enumerate(lines, start=1) if TODO_MARK in line]
 
 
 def _locate(path) -> Path:
@@ -644,6 +670,7 @@ def _campaign(data: dict, source: Path) -> Campaign:
         plan_issuer=r.get("campaign.plan_issuer", str),
         committee=r.get("campaign.committee", str, ""),
         committee_short=r.get("campaign.committee_short", str, ""),
+        period=r.get("campaign.period", str, ""),
         timezone=timezone,
         start=start,
         deadline=deadline,

@@ -82,15 +82,18 @@ def cell(*items: str, span: int | None = None, vmerge: str | None = None) -> str
     return f"<w:tc>{tcpr}{content}</w:tc>"
 
 
-def table(rows: list[list[str]], columns: int | None = None) -> str:
+def table(rows: list[list[str]], columns: int | None = None, borders: bool = False) -> str:
     """A w:tbl. A row item is a cell as XML (from `cell`) or text for a plain cell; the grid has
-    `columns` columns (default: the longest row)."""
+    `columns` columns (default: the longest row); `borders` rules every cell, as printed tables are."""
     width = columns or max(len(row) for row in rows)
     grid = "".join('<w:gridCol w:w="1000"/>' for _ in range(width))
+    rules = ("<w:tblBorders>" + "".join(f'<w:{edge} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+                                        for edge in ("top", "left", "bottom", "right", "insideH", "insideV"))
+             + "</w:tblBorders>") if borders else ""
     body = "".join(
         "<w:tr>" + "".join(item if item.startswith("<") else cell(item) for item in row) + "</w:tr>"
         for row in rows)
-    return (f'<w:tbl><w:tblPr><w:tblW w:w="{1000 * width}" w:type="dxa"/></w:tblPr>'
+    return (f'<w:tbl><w:tblPr><w:tblW w:w="{1000 * width}" w:type="dxa"/>{rules}</w:tblPr>'
             f"<w:tblGrid>{grid}</w:tblGrid>{body}</w:tbl>")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from ..config import Campaign
+from ..config import Campaign, Limits
 from ..filetype import sniff
 from ..reason import Reason
 from ..text import collapse, fold
@@ -68,7 +68,7 @@ def extract_bytes(data: bytes, filename: str, campaign: Campaign, unit_id: str |
     With `unit_id`, that unit's outline is checked; without, the unit is told from the document."""
     result = Extraction(file=filename, format=sniff(data, filename))
     try:
-        content = _read(result.format, data, campaign)
+        content = read_content(result.format, data, campaign.limits)
     except UnreadableFile as exc:
         result.error, result.error_vi = exc.reason, exc.reason_vi
         result.unit = unit_id
@@ -130,8 +130,9 @@ def extract_path(path: str | Path, campaign: Campaign, unit_id: str | None = Non
     return extract_bytes(path.read_bytes(), path.name, campaign, unit_id)
 
 
-def _read(fmt: str, data: bytes, campaign: Campaign) -> Content:
-    """The file's Content from its format's reader; UnreadableFile with a reason otherwise."""
+def read_content(fmt: str, data: bytes, limits: Limits) -> Content:
+    """The file's Content from its format's reader, within `limits`; UnreadableFile with a reason
+    otherwise."""
     if fmt not in _READERS:
         reason, reason_vi = _REFUSALS.get(fmt, (f"not a report document ({fmt})", _NOT_A_REPORT_VI))
         raise UnreadableFile(reason, reason_vi)
@@ -140,7 +141,6 @@ def _read(fmt: str, data: bytes, campaign: Campaign) -> Content:
         reader = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
     except (ImportError, AttributeError) as exc:
         raise UnreadableFile(f"no reader for .{fmt} files in this installation ({exc})", _READER_MISSING_VI) from None
-    limits = campaign.limits
     try:
         if fmt == "docx":
             return reader(data, max_unpacked_bytes=limits.max_unpacked_bytes)
