@@ -11,7 +11,7 @@ import datetime as dt
 import json
 
 from .config import TODO_MARK
-from .plan import CampaignPlan, Fact, slug
+from .plan import CampaignPlan, Fact
 from .reader.schema import AppendixSchema
 from .text import fold
 
@@ -65,10 +65,10 @@ def campaign_text(plan: CampaignPlan, source_name: str) -> tuple[str, list[str]]
                    "# value marked TODO and delete its mark, then run `intake-bot check` (README, \"A new campaign\").")
     date = plan.value("date")
     deadline = plan.value("deadline")
-    subject = plan.value("subject") or ""
     year = (date or deadline or dt.date.today()).year
     w.section("campaign")
-    w.value("id", f"{slug(' '.join(_key_words(subject)))}-{year}" if subject else f"giam-sat-{year}")
+    w.value("id", f"{_initials(plan.value('committee_short') or '') or 'giam-sat'}-{year}",
+            "The committee's initials and the year; any short name of letters, digits and dashes.")
     w.fact("subject", plan.facts.get("subject"), "the subject of the supervision, as the plan words it after «KẾ HOẠCH»")
     w.fact("plan_number", plan.facts.get("number"), "the plan's number as printed, e.g. \"35/KH-ĐGS\" (blank in the plan)")
     w.fact("plan_date", plan.facts.get("date"), "the plan's date (YYYY-MM-DD; blank in the plan)")
@@ -134,12 +134,9 @@ def campaign_text(plan: CampaignPlan, source_name: str) -> tuple[str, list[str]]
     return w.text(), w.todos
 
 
-def _key_words(subject: str) -> list[str]:
-    """The words that name a subject ("Chương trình phát triển công nghiệp ..."), without the
-    verbs every plan opens with ("kết quả triển khai thực hiện")."""
-    generic = {"ket", "qua", "trien", "khai", "thuc", "hien", "viec", "tinh", "hinh", "cong", "tac", "ve"}
-    words = [w for w in subject.split() if fold(w) not in generic and w.isalpha()]
-    return words[:4]
+def _initials(committee: str) -> str:
+    """"Ban Kinh tế - Ngân sách" -> "ktns", as the committee's own addresses abbreviate it."""
+    return "".join(w[0] for w in fold(committee).split()[1:])
 
 
 def _appendix(w: _Writer, schema: AppendixSchema, line: str | None) -> None:

@@ -394,8 +394,11 @@ def _annex(plan: CampaignPlan, blocks: list, texts: list[str]) -> tuple[PlanOutl
     title_line = collapse(blocks[0].text)
     target = re.sub(r"^đề cương báo cáo\s*(đối với|của|dành cho)?\s*", "", title_line, flags=re.IGNORECASE).strip()
     units = _outline_units(plan, target)
-    outline = PlanOutline(_outline_id(target, units), f"Đề cương báo cáo đối với {_mixed_case(target, texts)}"
-                          if target else "Đề cương báo cáo", target, [], [], [u.id for u in units], title_line)
+    shown = _mixed_case(target, texts)
+    if shown == target and len(units) == 1 and target.isupper():   # "BAN QUẢN LÝ CÁC KCN TỈNH"
+        shown = units[0].short_name
+    outline = PlanOutline(_outline_id(target, units), f"Đề cương báo cáo đối với {shown}" if target
+                          else "Đề cương báo cáo", target, [], [], [u.id for u in units], title_line)
     stack: list[tuple[str, str]] = []      # (numbering style, key) from the top level down
     previous: dict[str, tuple[int, ...]] = {}
     table = None
