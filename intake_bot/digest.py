@@ -16,6 +16,7 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
@@ -57,6 +58,9 @@ CATEGORY_LABELS = {
 }
 OUTGOING_STATE_LABELS = {"queued": "đang chờ gửi", "sending": "đang gửi", "sent": "đã gửi",
                          "failed": "gửi không thành công", "unknown": "chưa rõ đã gửi được hay chưa"}
+# A unit's messages that wait in the review queue, as its row in the digest names them.
+WAITING_LABELS = {"link_only": "đường liên kết", "no_attachment": "thư không kèm tệp báo cáo",
+                  "bounce": "thư báo không chuyển được"}
 UNDELIVERED_LABELS = {"failed": "Thư gửi đi không thành công",
                       "unknown": "Thư gửi đi chưa rõ đã tới nơi hay chưa"}
 # What the secretary may do about each, before the technical reason (outbox.py's rules).
@@ -234,6 +238,11 @@ def _context(campaign: Campaign, store, progress: list[UnitProgress], now: dt.da
     secretary.ensure_refs(store, now)
     commands = _commands(campaign, store, since, tz)
     by_status = {status: sum(p.status == status for p in progress) for status in STATUSES}
+    queue = store.review_queue()
+    waiting: dict[str, list] = {}
+    for item in queue:
+        if item.unit and item.category in WAITING_LABELS:
+            waiting.setdefault(item.unit, []).append(item)
     return {
         "campaign": campaign,
         "now": local_now,
@@ -242,9 +251,9 @@ def _context(campaign: Campaign, store, progress: list[UnitProgress], now: dt.da
         "working_days_after_deadline": calendar.working_days_between(campaign.deadline, local_now.date()),
         "counts": {**by_status, "total": len(progress),
                    "overdue": sum(p.status not in SETTLED for p in progress) if past_deadline else 0},
-        "units": [_unit_line(campaign, p) for p in progress],
+        "units": [_unit_line(campaign, p, waiting.get(p.unit, []), tz) for p in progress],
         "arrivals": _arrivals(store, since, names, tz),
-        "review": _review(campaign, store, progress, names, tz),
+        "review": _review(campaign, queue, store, progress, names, tz),
         "commands": commands[0], "refused_commands": commands[1],
         "reminders": _reminders(store, since, names, tz),
         "warnings": [{"unit": names.get(p.unit, p.unit), "filename": doc.filename, "version": doc.version,
@@ -256,7 +265,9 @@ def _context(campaign: Campaign, store, progress: list[UnitProgress], now: dt.da
     }
 
 
-def _unit_line(campaign: Campaign, p: UnitProgress) -> dict:
+def _unit_line(campaign: Campaign, p: UnitProgress, waiting: list, tz) -> dict:
+    """One unit's row; `waiting` says which of its messages wait in the review queue (a link, a
+    note, a bounce), so that the row tells the secretary there is more than its status."""
     unit = campaign.units[p.unit]
     outline = campaign.outline_of(p.unit)
     return {
@@ -268,6 +279,8 @@ def _unit_line(campaign: Campaign, p: UnitProgress) -> dict:
         "missing": [{"key": k, "title": outline.title_of(k) if outline else k} for k in p.missing],
         "appendix_rows": p.appendix_rows, "reminders_sent": p.reminders_sent,
         "days_late": p.days_late, "bounced": list(p.bounced),
+        "waiting": [{"what": WAITING_LABELS[item.category], "when": item.received_at.astimezone(tz)}
+                    for item in waiting],
     }
 
 
@@ -297,35 +310,37 @@ def _problem_vi(document) -> str | None:
     return (document.extraction or {}).get("error_vi") or document.error
 
 
-def _review(campaign: Campaign, store, progress: list[UnitProgress], names: dict, tz) -> list[dict]:
-    """What needs the secretary: messages held for review, scanned-only units, bounced
+def _review(campaign: Campaign, queue: list, store, progress: list[UnitProgress], names: dict, tz) -> list[dict]:
+    """What needs the secretary: messages held for review (`queue`), scanned-only units, bounced
     addresses, and mail the outbox could not deliver. A message's reasons are the Vietnamese
     ones classify and the pass gave; only a message recorded before these were kept shows the
     English. Messages and undelivered mail carry their reference `#N` and the command lines she
-    may copy into her reply (`actions`)."""
+    may copy into her reply (`actions`); a link-only message its links to open (http and https
+    only)."""
     message_refs, outgoing_refs = secretary.refs_of(store, "message"), secretary.refs_of(store, "outgoing")
     items = [{"what": CATEGORY_LABELS.get(r.category, r.category),
               "who": names.get(r.unit, r.unit) if r.unit else r.sender,
               "when": r.received_at.astimezone(tz), "subject": r.subject, "reasons": r.reasons_vi or r.reasons,
+              "links": [link for link in r.links if web_link(link)],
               "ref": message_refs.get(r.message_row_id),
               "actions": _message_actions(campaign, message_refs.get(r.message_row_id), r)}
-             for r in store.review_queue()]
+             for r in queue]
     for p in progress:
         if p.status == SCANNED_ONLY:
-            items.append({"what": STATUS_LABELS[SCANNED_ONLY], "who": names[p.unit],
+            items.append({"what": STATUS_LABELS[SCANNED_ONLY], "who": names[p.unit], "links": [],
                           "when": p.last_received_at.astimezone(tz), "subject": "",
                           "reasons": ["chưa có bản Word để tổng hợp số liệu: "
                                       + ", ".join(d.filename for d in p.latest_files)],
                           "ref": None, "actions": []})
         if p.bounced:
-            items.append({"what": "Địa chỉ thư bị trả lại", "who": names[p.unit], "when": None,
+            items.append({"what": "Địa chỉ thư bị trả lại", "who": names[p.unit], "when": None, "links": [],
                           "subject": "", "reasons": [f"không chuyển được thư tới {a}" for a in p.bounced],
                           "ref": None, "actions": [("Thêm địa chỉ khác của đơn vị",
                                                     f"THÊM ĐỊA CHỈ {names[p.unit]} <địa chỉ thư>")]})
     for row in store.outgoing_in_states("failed", "unknown"):
         ref = outgoing_refs.get(row.id)
         items.append({"what": UNDELIVERED_LABELS[row.state],
-                      "who": ", ".join(row.to), "when": row.created_at.astimezone(tz),
+                      "who": ", ".join(row.to), "when": row.created_at.astimezone(tz), "links": [],
                       "subject": row.subject,
                       "reasons": [UNDELIVERED_ADVICE[row.state],
                                   *([f"máy chủ thư báo: {row.last_error}"] if row.last_error else [])],
@@ -365,6 +380,13 @@ def _commands(campaign: Campaign, store, since: dt.datetime, tz) -> tuple[list[d
         source_action = actions.get(row.source_message_row_id)
         (given if source_action in (None, EXECUTE_COMMANDS) else refused_mail).append(entry)
     return given, refused_mail
+
+
+def web_link(url: str) -> bool:
+    """Whether a link a sender wrote may be made clickable: http or https with a host, nothing
+    else (no javascript:, data:, file:)."""
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def _mailbox(store, since: dt.datetime, now: dt.datetime, tz) -> list[dict]:

@@ -6,9 +6,11 @@ import datetime as dt
 import html as htmllib
 import io
 import json
+import re
 import shutil
 import subprocess
 import unicodedata
+from pathlib import Path
 
 import pytest
 import openpyxl
@@ -137,12 +139,15 @@ def test_digest_text_and_html(campaign, filled):
     assert "differs from the sum" not in text and "differs from the sum" not in html
     assert digest.filename in text
 
-    # The HTML says the same, escaped, with no script, no remote resource, inline styles only.
+    # The HTML says the same, escaped, with no script, no remote resource, inline styles only
+    # but for the one phone rule a style attribute cannot say (a media query).
     assert "UBND huyện Văn Lâm" in html and "Còn thiếu nội dung" in html
     assert "Báo cáo &lt;tình hình&gt; dự án" in html and "<tình hình>" not in html
     lowered = html.lower()
-    for banned in ("<script", "<img", "<link", "<style", "http://", "https://", "src="):
+    for banned in ("<script", "<img", "<link", "http://", "https://", "src=", "url(", "@import"):
         assert banned not in lowered
+    [style] = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert style.strip().startswith("@media only screen and (max-width: 600px)")
     assert unicodedata.is_normalized("NFC", text + html + digest.subject)
 
 
@@ -332,3 +337,69 @@ def test_postgresql_gives_the_same_digest(campaign, filled, tmp_path, monkeypatc
     finally:
         pg.close()
         drop()
+
+
+LONG_LINK = "https://drive.google.com/file/d/1Qm71e62056a3c32b54d4d8af08d1Qm71e62056a3c32b54d4d8af08d/view?usp=sharing"
+
+
+def with_link_and_note(store: Store) -> Store:
+    """`fill` plus what a unit sends without a report file, waiting for the secretary: a link
+    (and a hostile javascript: one beside it), a note promising the report."""
+    room = Mailroom(fill(store))
+    for n, (category, decision) in enumerate([
+            ("link_only", {"links": [LONG_LINK, "javascript:alert(1)"], "reasons_vi": ["Chỉ gửi đường liên kết"]}),
+            ("no_attachment", {"promised_date": "2024-05-14", "reasons_vi": ["Thư không có tệp đính kèm"]})]):
+        key = f"note:{n}"
+        room.store.record(NewMessage(
+            source_key=key, raw_sha256=room.store.archive.put(key.encode()), message_id=f"<{key}@test>",
+            sender="ubnd.myhao@hungyen.gov.vn", subject="Gửi Ban link báo cáo", received_at=at(5, 13, 16),
+            category=category, action="review", unit="ubnd-my-hao", reasons=["x"], review_state="open",
+            decision=decision), [], [], [], at(5, 13, 16))
+    return store
+
+
+def test_review_links_are_clickable_and_unit_rows_say_what_waits(campaign, store):
+    digest = build_digest(campaign, with_link_and_note(store), NOW)
+    anchors = re.findall(r'<a href="([^"]*)"', digest.html)
+    assert anchors == [LONG_LINK.replace("&", "&amp;")]  # only http(s); escaped
+    assert "javascript:alert" not in " ".join(anchors)
+    my_hao = next(line for line in digest.text.splitlines() if line.strip().startswith("- UBND thị xã Mỹ Hào"))
+    rest = digest.text[digest.text.index(my_hao):].split("\n  - ")[0]
+    assert "Đường liên kết gửi 13/5/2024 đang chờ đồng chí xem xét (mục 3)." in rest
+    assert "Thư không kèm tệp báo cáo gửi 13/5/2024 đang chờ đồng chí xem xét (mục 3)." in rest
+    assert "Đường liên kết gửi 13/5/2024 đang chờ đồng chí xem xét (mục 3)" in digest.html
+
+
+def chromium_measure(page: Path, tmp_path: Path, width: int) -> dict:
+    """Open `page` in headless Chromium in a frame `width` px wide (a headless window is at least
+    500 px wide; a frame is as narrow as asked, as a phone's screen); the document's
+    scrollWidth and the frame's viewport width, read by the probe page around it (the digest
+    itself has no script)."""
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        f'<!DOCTYPE html><html><body style="margin: 0"><iframe id="phone" style="width: {width}px; height: 1600px; '
+        f'border: 0" srcdoc="{htmllib.escape(page.read_text(encoding="utf-8"))}"></iframe><script>'
+        "window.addEventListener('load', () => { const f = document.getElementById('phone');"
+        " const cells = f.contentDocument.querySelectorAll('table.stack tr:not(.head)')[0].cells;"
+        " document.body.setAttribute('data-measure', JSON.stringify({scroll: "
+        "f.contentDocument.documentElement.scrollWidth, viewport: f.contentWindow.innerWidth,"
+        " stacked: cells[1].getBoundingClientRect().top > cells[0].getBoundingClientRect().top})); });"
+        "</script></body></html>", encoding="utf-8")
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                          f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1800",
+                          "--dump-dom", probe.as_uri()], capture_output=True, timeout=60)
+    found = re.search(r"data-measure=\"([^\"]*)\"", dom.stdout.decode("utf-8"))
+    assert found, dom.stderr.decode(errors="replace")[-2000:]
+    return json.loads(htmllib.unescape(found.group(1)))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian package chromium)")
+def test_the_digest_reads_on_a_phone(campaign, store, tmp_path):
+    """At 420 px nothing scrolls sideways: the summary wraps, the tables stack (one block per
+    row, each cell named by its column), long links and addresses break."""
+    digest = build_digest(campaign, with_link_and_note(store), NOW)
+    page = write_digest(digest, tmp_path / "digest")[0]
+    phone = chromium_measure(page, tmp_path, 420)
+    assert phone["viewport"] == 420 and phone["scroll"] <= phone["viewport"] and phone["stacked"], phone
+    desk = chromium_measure(page, tmp_path, 1200)
+    assert desk["scroll"] <= desk["viewport"] == 1200 and not desk["stacked"], desk  # a table on a desk

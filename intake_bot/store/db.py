@@ -162,6 +162,7 @@ class ReviewItem:
     reasons: list[str]
     reasons_vi: list[str] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)  # the units it may be from (classify)
+    links: list[str] = field(default_factory=list)  # a link-only message's links (decision JSON)
 
 
 # ------------------------------------------------------------------ opening and upgrading
@@ -434,7 +435,8 @@ class Store:
             return [ReviewItem(r.id, r.message_id, r.source_key, r.sender, r.subject, r.received_at,
                                r.category, r.unit, r.action, list(r.reasons or []),
                                list((r.decision or {}).get("reasons_vi") or []),
-                               list((r.decision or {}).get("candidates") or [])) for r in rows]
+                               list((r.decision or {}).get("candidates") or []),
+                               list((r.decision or {}).get("links") or [])) for r in rows]
 
     def _unit_documents(self, s: Session) -> list[DocumentInfo]:
         rows = s.execute(
