@@ -268,13 +268,16 @@ def _split_targets(text: str) -> list[str]:
 
 
 def _expand_group(part: str) -> list[str]:
-    """"UBND các huyện: Văn Lâm, Yên Mỹ" -> ["UBND huyện Văn Lâm", "UBND huyện Yên Mỹ"]."""
+    """"UBND các huyện: Văn Lâm, Yên Mỹ và Ân Thi" -> ["UBND huyện Văn Lâm", "UBND huyện Yên Mỹ", "UBND
+    huyện Ân Thi"]; "các Sở: Y tế, Lao động - Thương binh và Xã hội" -> ["Sở Y tế", "Sở Lao động -
+    Thương binh và Xã hội"]: "và" parts place names only, never the name of a department."""
     if ":" not in part:
         return [part]
     head, listed = part.split(":", 1)
-    head = re.sub(r"\bcác\s+", "", head.strip())
-    names = [n.strip() for n in re.split(r",\s*|\s+và\s+", listed) if n.strip()]
-    return [f"{head} {name}" for name in names]
+    head = re.sub(r"\bcác\s+", "", head.strip(), flags=re.IGNORECASE)
+    places = any(fold(head).endswith(kind) for kind in _PLACE_KINDS)
+    names = [n.strip() for n in re.split(r",\s*|\s+và\s+" if places else r",\s*", listed) if n.strip()]
+    return [f"{head[:1].upper()}{head[1:]} {name}" for name in names]
 
 
 def _agency(name: str) -> tuple[str | None, str]:

@@ -1,6 +1,7 @@
 """Supervision plans as Word files, for the `init` tests: a plan written in the light markup of
 the seed (tests/fixtures/plans/*.md, copied from ../shared/seed) becomes a .docx with real
-heading styles, bold runs and annex tables; `to_pdf` prints it through LibreOffice.
+heading styles, bold runs and ruled annex tables; `to_pdf` prints it through LibreOffice (or
+saves it as .doc).
 
 Markup, one paragraph a line: "#"… "####" a heading (Heading 1-4), "**text**" a bold paragraph,
 "**1.** text" a bold number run into plain text, "*text*" italics (read as plain), a line with
@@ -71,11 +72,12 @@ def build_plan(markup: str) -> bytes:
     return build_docx(plan_blocks(markup))
 
 
-def to_pdf(docx: bytes, workdir: Path, name: str = "plan") -> bytes:
-    """The .docx printed to PDF by LibreOffice (own profile under `workdir`)."""
+def to_pdf(docx: bytes, workdir: Path, name: str = "plan", target: str = "pdf") -> bytes:
+    """The .docx printed to PDF by LibreOffice (own profile under `workdir`), or saved as another
+    `target` format ("doc")."""
     source = workdir / f"{name}.docx"
     source.write_bytes(docx)
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{workdir / 'profile'}",
-                    "--convert-to", "pdf", "--outdir", str(workdir), str(source)],
+                    "--convert-to", target, "--outdir", str(workdir), str(source)],
                    check=True, capture_output=True, timeout=120)
-    return (workdir / f"{name}.pdf").read_bytes()
+    return (workdir / f"{name}.{target}").read_bytes()

@@ -173,14 +173,17 @@ def test_a_plan_of_schools_with_one_outline_for_all_units(tmp_path, capsys, suff
     assert "các đơn vị liên quan" in printed and "# [[units]]" in text
 
 
-@pytest.mark.parametrize("suffix", [".docx", pytest.param(".pdf", marks=needs_soffice)])
+@pytest.mark.parametrize("suffix", [".docx", pytest.param(".pdf", marks=needs_soffice),
+                                    pytest.param(".doc", marks=needs_soffice)])
 def test_a_plan_of_hospitals_with_lettered_and_roman_outlines(tmp_path, capsys, suffix):
     docx = build_plan((PLANS / "ke-hoach-benh-vien-2025.md").read_text(encoding="utf-8"))
-    data = docx if suffix == ".docx" else to_pdf(docx, tmp_path, "benh-vien")
+    data = docx if suffix == ".docx" else to_pdf(docx, tmp_path, "benh-vien", suffix[1:])
     out, _ = init(tmp_path, data, suffix, capsys)
     campaign = load_campaign_ignoring_todos(out)
     assert {u: c.outline for u, c in campaign.units.items()} == {
-        "so-y-te": "syt", "benh-vien-da-khoa": "benh-vien", "benh-vien-phu-san": "benh-vien"}
+        "so-y-te": "syt", "so-lao-dong-thuong-binh-va-xa-hoi": None, "benh-vien-da-khoa": "benh-vien",
+        "benh-vien-phu-san": "benh-vien"}
+    assert campaign.units["so-lao-dong-thuong-binh-va-xa-hoi"].issuer == "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI"
     assert campaign.outlines["syt"].keys() == ["A", "A.1", "A.2", "B", "C"]
     assert campaign.outlines["benh-vien"].keys() == ["I", "I.1", "I.2", "II", "III"]
     assert campaign.outlines["benh-vien"].title_of("I.2") == "Chi phí khám, chữa bệnh"
