@@ -963,7 +963,7 @@ def settle_unit(match: Match | None, campaign: Campaign, decision: Decision) -> 
 # ------------------------------------------------------------------ attachments
 
 
-def _incidental(attachment: Attachment) -> bool:
+def incidental(attachment: Attachment) -> bool:
     """Not meant as the report: images, text and HTML parts, signatures, and empty files whose
     name is not a document's. A picture, text or web page named as a document ("Báo cáo.pdf"
     that is an HTML error page saved from a portal) was sent as the report: it is not passed
@@ -998,7 +998,7 @@ def read_attachments(message: ParsedMessage, campaign: Campaign, decision: Decis
     seen: set[str] = set()
     images = 0
     for attachment in message.attachments:
-        if _incidental(attachment):
+        if incidental(attachment):
             images += attachment.kind == "image"
             continue
         digest = hashlib.sha256(attachment.data).hexdigest()

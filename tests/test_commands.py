@@ -575,3 +575,105 @@ def test_a_fault_in_a_command_changes_nothing_and_is_said(capsys, data, monkeypa
     result = command(capsys, data, "MIỄN Mỹ Hào")
     assert result["result"] == "refused" and "lỗi" in result["effect"]
     assert unit(status(capsys, data), "ubnd-my-hao")["status"] == "not_received"
+
+
+@pytest.mark.postgres
+def test_requests_undelivered_mail_and_once_per_mail_on_postgresql(capsys, tmp_path, monkeypatch):
+    from intake_bot.commands import answer_requests, record_refused
+    from intake_bot.store import secretary
+
+    from .test_store import _postgres_schema_url
+
+    url, drop = _postgres_schema_url()
+    monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, url)
+    try:
+        data = tmp_path / "pg"
+        assert cli(capsys, data, "demo")[0] == 0
+        assert command(capsys, data, "YÊU CẦU BỔ SUNG Ân Thi 24/5: danh sách dự án")["result"] == "done"
+        assert command(capsys, data, "NHẮC NGAY Mỹ Hào")["result"] == "done"
+        assert command(capsys, data, "NHẮC NGAY Mỹ Hào")["result"] == "refused"
+        _undelivered(data, "remind:ubnd-my-hao:2024-05-01", "failed")
+        [failed] = status(capsys, data)["outbox_failed"]
+        assert command(capsys, data, f"ĐÓNG #{failed['ref']}")["result"] == "done"
+        campaign = load_campaign(CONFIG)
+        store = Store(data)
+        try:
+            ctx = Context(campaign, store, Outbox(store, campaign), dt.datetime.fromisoformat(EVENING))
+            [request] = secretary.open_requests(store)
+            ref = secretary.refs_of(store, "request")[request.id]
+            assert answer_requests(ctx, "ubnd-an-thi", 1, [], f"V/v trả lời yêu cầu #{ref}") == [ref]
+            source = SourceRef(message_row_id=1, message_id="<cmd@x>")
+            lines = ["MIỄN Kim Động", "TRỢ GIÚP"]
+            first = execute(ctx, lines, "ktns.hdndhy@gmail.com", ctx.now, source)
+            again = execute(ctx, lines, "ktns.hdndhy@gmail.com", ctx.now, source)
+            assert [r.ref for r in again] == [r.ref for r in first] and all(r.repeated for r in again)
+            stranger = record_refused(ctx, ["MIỄN Văn Lâm"], "ke.gia.mao@gmail.com", ctx.now,
+                                      SourceRef(message_row_id=2, message_id="<forged@x>"),
+                                      "not a commander", "người gửi không có quyền ra lệnh")
+            assert [r.ok for r in stranger] == [False]
+        finally:
+            store.close()
+        report = status(capsys, data)
+        assert unit(report, "ubnd-an-thi")["requests"][0]["status"] == "answered"
+        assert report["outbox_failed"] == [] and unit(report, "ubnd-kim-dong")["status"] == "exempt"
+        assert unit(report, "ubnd-van-lam")["status"] != "exempt"
+        assert report["commands"][-1]["from"] == "ke.gia.mao@gmail.com"
+        assert report["commands"][-1]["result"] == "refused"
+    finally:
+        drop()
+
+
+def test_the_units_reply_to_a_request_answers_it_in_the_next_pass(capsys, data):
+    import mailbox
+    import re
+
+    command(capsys, data, "YÊU CẦU BỔ SUNG Văn Lâm 24/5: danh sách dự án")
+    [request] = unit(status(capsys, data), "ubnd-van-lam")["requests"]
+    [mail] = outgoing(data, f"request:{request['ref']}")
+    raw = (REPO / "samples" / "e03.eml").read_bytes()
+    raw = re.sub(rb"Message-ID: <[^>]+>", b"Message-ID: <answer@vanlam.hungyen.gov.vn>\r\nIn-Reply-To: "
+                 + mail.message_id.encode(), raw, count=1)
+    mailbox.Maildir(data / "Maildir").add(raw)
+    assert cli(capsys, data, "poll", "--once", now="2024-05-20T09:00:00+07:00")[0] == 0
+    assert unit(status(capsys, data), "ubnd-van-lam")["requests"][0]["status"] == "answered"
+
+
+def _record_command_mail(store, raw: bytes, message_id: str) -> int:
+    from intake_bot.store.db import NewMessage
+
+    now = dt.datetime.fromisoformat(EVENING)
+    return store.record(NewMessage(source_key=f"cmd:{message_id}", raw_sha256=store.archive.put(raw),
+                                   message_id=message_id, sender="ktns.hdndhy@gmail.com", subject="NỘP THAY",
+                                   received_at=now, category="other", action="ignore"), [], [], [], now)
+
+
+@pytest.mark.parametrize("tell_the_unit", [False, True])
+def test_on_behalf_takes_the_forwarded_report_of_a_command_mail(capsys, data, tell_the_unit):
+    from .mime_builder import forwarded, simple
+
+    raw = simple(sender="ktns.hdndhy@gmail.com", subject="Fwd: báo cáo",
+                 text="NỘP THAY Mỹ Hào" + ("\nBÁO ĐƠN VỊ" if tell_the_unit else ""),
+                 files=[forwarded((REPO / "samples" / "e03.eml").read_bytes())])
+    campaign = load_campaign(CONFIG)
+    store = Store(data)
+    try:
+        row_id = _record_command_mail(store, raw, "<fwd@gmail.com>")
+        ctx = Context(campaign, store, Outbox(store, campaign), dt.datetime.fromisoformat(EVENING))
+        lines = ["NỘP THAY Mỹ Hào"] + (["BÁO ĐƠN VỊ"] if tell_the_unit else [])
+        results = execute(ctx, lines, "ktns.hdndhy@gmail.com", ctx.now, SourceRef(row_id, "<fwd@gmail.com>"))
+        assert all(r.ok for r in results), [r.effect_vi for r in results]
+        acks = [row for row in store.outgoing_in_states("queued") if row.key.startswith("ack-on-behalf:")]
+    finally:
+        store.close()
+    my_hao = unit(status(capsys, data), "ubnd-my-hao")
+    assert my_hao["version"] == 1 and my_hao["status"] in ("complete", "incomplete")
+    assert {f["file"] for f in my_hao["files"]} == {"Báo cáo CN-TTCN Văn Lâm.docx", "Phụ lục KCN, CCN huyện Văn Lâm.xlsx"}
+    assert [row.to for row in acks] == ([["ubnd.myhao@hungyen.gov.vn", "vanphong.myhao@hungyen.gov.vn"]]
+                                        if tell_the_unit else [])
+    undo = command(capsys, data, f"HOÀN TÁC #{results[0].ref}")
+    assert undo["result"] == "done" and unit(status(capsys, data), "ubnd-my-hao")["status"] == "not_received"
+
+
+def test_on_behalf_needs_a_mail_and_notify_needs_on_behalf(capsys, data):
+    assert "chỉ dùng trong thư" in command(capsys, data, "NỘP THAY Mỹ Hào")["effect"]
+    assert "chỉ dùng cùng thư" in command(capsys, data, "BÁO ĐƠN VỊ")["effect"]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..classify import Decision, report_action
+from ..classify import Decision, incidental, report_action
 from ..compose import ReceivedFile, acknowledgement
+from ..filetype import DOCUMENT_FORMATS
 from ..message import parse_message
 from ..pipeline import reply_key
 from ..store import secretary
@@ -53,7 +54,7 @@ def take_documents(inv: Invocation, message: MessageRow, unit_id: str) -> tuple[
     the files for the acknowledgement and what undoing needs."""
     ctx, s = inv.ctx, inv.session
     documents = s.scalars(select(DocumentRow).where(DocumentRow.message_row_id == message.id)
-                          .order_by(DocumentRow.id)).all()
+                          .order_by(DocumentRow.id)).all() or documents_of_raw(inv, message)
     if not documents:
         raise Refusal("thư không có tệp báo cáo đính kèm nên không có gì để ghi nhận cho đơn vị",
                       "the message has no documents")
@@ -74,6 +75,29 @@ def take_documents(inv: Invocation, message: MessageRow, unit_id: str) -> tuple[
             "documents": before}
     message.unit = unit_id
     return files, undo
+
+
+def documents_of_raw(inv: Invocation, message: MessageRow) -> list[DocumentRow]:
+    """The report files of a message recorded without documents (a command mail: the pass does
+    not read the files of the committee's own address), taken from its archived bytes, those
+    inside a forwarded message or a .zip included, each distinct file once."""
+    archive = inv.ctx.store.archive
+    parsed = parse_message(archive.get(message.raw_sha256), inv.ctx.campaign.limits)
+    rows, seen = [], set()
+    for attachment in parsed.attachments:
+        if incidental(attachment) or attachment.kind not in DOCUMENT_FORMATS or not attachment.data:
+            continue
+        sha = archive.put(attachment.data)
+        if sha in seen:
+            continue
+        seen.add(sha)
+        rows.append(DocumentRow(message_row_id=message.id, sha256=sha, filename=attachment.filename,
+                                content_type=attachment.content_type[:255], kind=attachment.kind,
+                                format=attachment.kind, size=len(attachment.data), unit=None, version=None,
+                                extraction=None))
+    inv.session.add_all(rows)
+    inv.session.flush()
+    return rows
 
 
 def give_back_documents(inv: Invocation, data: dict) -> None:
