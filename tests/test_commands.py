@@ -337,6 +337,15 @@ def test_the_same_mail_acts_once(data):
         from intake_bot.store import secretary
         assert len(secretary.commands(store)) == 2
         assert execute(ctx, ["Cảm ơn đồng chí"], "ktns.hdndhy@gmail.com", ctx.now) == []
+        # A mail that may not command: listed as refused, nothing applied, once.
+        from intake_bot.commands import record_refused
+        forged = SourceRef(message_row_id=None, message_id="<forged@gmail.com>")
+        for _ in range(2):
+            refused = record_refused(ctx, ["GIA HẠN Văn Lâm 30/5"], "ktns.hdndhy@gmail.com", ctx.now, forged,
+                                     "DMARC failed", "thư giả mạo địa chỉ của thư ký (DMARC không đạt)")
+            assert [(r.ok, r.effect_vi) for r in refused] == [(False, "thư giả mạo địa chỉ của thư ký (DMARC không đạt)")]
+        assert [row.result for row in secretary.commands(store)] == ["done", "done", "refused"]
+        assert secretary.overrides(store).deadline == {"ubnd-kim-dong": dt.date(2024, 5, 25)}
     finally:
         store.close()
 
@@ -588,7 +597,8 @@ def test_requests_undelivered_mail_and_once_per_mail_on_postgresql(capsys, tmp_p
     monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, url)
     try:
         data = tmp_path / "pg"
-        assert cli(capsys, data, "demo")[0] == 0
+        sample_mail_through_one_pass(data)
+        capsys.readouterr()
         assert command(capsys, data, "YÊU CẦU BỔ SUNG Ân Thi 24/5: danh sách dự án")["result"] == "done"
         assert command(capsys, data, "NHẮC NGAY Mỹ Hào")["result"] == "done"
         assert command(capsys, data, "NHẮC NGAY Mỹ Hào")["result"] == "refused"
