@@ -22,6 +22,7 @@ from ..config import Campaign
 from ..store import secretary
 from ..store.models import CommandRow, EventRow, RequestRow
 from .base import Command, Context, Effect, Invocation, Refusal, SourceRef, registry
+from ..text import fold
 from .words import match_words, strip_bullet
 
 __all__ = ["Context", "SourceRef", "ParsedCommand", "LineResult", "parse_line", "execute",
@@ -67,15 +68,23 @@ class LineResult:
                 "undo": self.undo_vi, "repeated": self.repeated}
 
 
-def _phrases() -> list[tuple[str, Command]]:
-    """Every command's words, the longest first ("HỦY MIỄN" before "MIỄN")."""
-    pairs = [(word, command) for command in registry().values() for word in command.words]
-    return sorted(pairs, key=lambda pair: len(pair[0].split()), reverse=True)
+_PHRASES: dict[str, list[tuple[str, Command]]] = {}
+
+
+def _phrases(first_word: str) -> list[tuple[str, Command]]:
+    """The commands' words that start with this (folded) word, the longest first ("HỦY MIỄN"
+    before "MIỄN", "NỘP THAY CHO" before "NỘP THAY")."""
+    if not _PHRASES:
+        pairs = sorted(((word, command) for command in registry().values() for word in command.words),
+                       key=lambda pair: len(pair[0].split()), reverse=True)
+        for word, command in pairs:
+            _PHRASES.setdefault(fold(word.split()[0]), []).append((word, command))
+    return _PHRASES.get(first_word, [])
 
 
 def parse_line(text: str, campaign: Campaign) -> ParsedCommand | None:
     line = strip_bullet(text)
-    for phrase, command in _phrases():
+    for phrase, command in _phrases(fold(line.split(" ")[0].strip(":,.;"))):
         rest = match_words(line, phrase)
         if rest is None:
             continue

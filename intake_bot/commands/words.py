@@ -112,10 +112,28 @@ def unit_keys(unit: Unit) -> set[str]:
     return {_key(n) for n in unit_names(unit)}
 
 
+_INDEX: dict[int, tuple[dict, dict[str, list[Unit]]]] = {}
+
+
+def _name_index(campaign: Campaign) -> dict[str, list[Unit]]:
+    """Every unit name's key -> the units it names, built once per set of units (a reloaded
+    campaign file, or one with added addresses, is a new set)."""
+    cached = _INDEX.get(id(campaign.units))
+    if cached is not None and cached[0] is campaign.units:
+        return cached[1]
+    index: dict[str, list[Unit]] = {}
+    for unit in campaign.units.values():
+        for key in unit_keys(unit):
+            index.setdefault(key, []).append(unit)
+    _INDEX.clear()  # one campaign at a time: never grows
+    _INDEX[id(campaign.units)] = (campaign.units, index)
+    return index
+
+
 def units_for(text: str, campaign: Campaign) -> list[Unit]:
     """The units `text` is exactly a name of (id, name, short name, issuer, alias)."""
     key = _key(text)
-    return [u for u in campaign.units.values() if key and key in unit_keys(u)] if key else []
+    return list(_name_index(campaign).get(key, [])) if key else []
 
 
 def closest_unit_name(text: str, campaign: Campaign) -> str | None:
