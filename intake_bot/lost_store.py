@@ -64,17 +64,14 @@ class LostRecords:
 def find_lost_records(store: Store, source: MailSource, campaign: Campaign) -> LostRecords | None:
     """The source's processed messages unknown to the store, or None when it knows them all."""
     marked = source.processed_messages()
-    unknown = [key for key, header in marked
-               if not store.is_recorded(key) and not _known_message_id(store, header, campaign)]
+    known_keys = store.known_source_keys([key for key, _ in marked])
+    # The same message may sit under another key (a renumbered IMAP folder): its Message-ID.
+    by_id = {key: parse_message(header, campaign.limits).message_id for key, header in marked if key not in known_keys}
+    known_ids = store.known_message_ids([i for i in by_id.values() if i])
+    unknown = [key for key, message_id in by_id.items() if not (message_id and message_id in known_ids)]
     if not unknown:
         return None
     return LostRecords(len(marked), unknown, store.display_url)
-
-
-def _known_message_id(store: Store, header: bytes, campaign: Campaign) -> bool:
-    """The same message may sit under another key (a renumbered IMAP folder): its Message-ID."""
-    message_id = parse_message(header, campaign.limits).message_id
-    return bool(message_id) and store.knows_message_id(message_id)
 
 
 def check_before_sending(store: Store, mailbox_url: str, data_dir, campaign: Campaign) -> str | None:

@@ -157,3 +157,16 @@ def test_the_workers_reminder_and_digest_jobs_refuse_too(tmp_path, capsys):
     assert "poll --rescan" in jobs.remind()["refused"]
     assert "poll --rescan" in jobs.digest()["refused"]
     assert outbox_files(tmp_path / "vra") == []
+
+
+def test_a_renumbered_imap_folder_is_no_lost_store(tmp_path, capsys, dovecot, monkeypatch):  # noqa: F811
+    """After a UIDVALIDITY change every processed message has a new key: the database still knows
+    them by Message-ID, so reminders go as usual."""
+    for name in SAMPLES:
+        dovecot.append((EMAILS / f"{name}.eml").read_bytes())
+    monkeypatch.setenv("INTAKE_BOT_IMAP_PASSWORD", dovecot.password)
+    data = tmp_path / "var"
+    run(capsys, "--data-dir", str(data), "--mailbox", dovecot.url, "--now", POLLED, "poll", "--once")
+    dovecot.change_uidvalidity()
+    units, err = reminded(capsys, data, dovecot.url)
+    assert "refusing" not in err and "so-cong-thuong" not in units

@@ -340,15 +340,29 @@ class Store:
                                 else MessageRow.message_id.is_(None))
             return s.scalars(query.order_by(MessageRow.id).limit(1)).first()
 
+    def known_source_keys(self, keys: list[str]) -> set[str]:
+        """Those of `keys` recorded, or seen again, under that key (one query per thousand)."""
+        known: set[str] = set()
+        with self._sessions() as s:
+            for start in range(0, len(keys), 1000):
+                chunk = keys[start:start + 1000]
+                known.update(s.scalars(select(MessageRow.source_key).where(MessageRow.source_key.in_(chunk))))
+                known.update(s.scalars(select(SourceAlias.source_key).where(SourceAlias.source_key.in_(chunk))))
+        return known
+
+    def known_message_ids(self, message_ids: list[str]) -> set[str]:
+        """Those of `message_ids` a recorded message carries."""
+        known: set[str] = set()
+        with self._sessions() as s:
+            for start in range(0, len(message_ids), 1000):
+                chunk = message_ids[start:start + 1000]
+                known.update(s.scalars(select(MessageRow.message_id).where(MessageRow.message_id.in_(chunk))))
+        return known
+
     def raw_recorded(self, raw_sha256: str) -> bool:
         """True when a message with exactly these raw bytes is recorded."""
         with self._sessions() as s:
             return s.scalar(select(MessageRow.id).where(MessageRow.raw_sha256 == raw_sha256).limit(1)) is not None
-
-    def knows_message_id(self, message_id: str) -> bool:
-        """True when a message with this Message-ID is recorded."""
-        with self._sessions() as s:
-            return s.scalar(select(MessageRow.id).where(MessageRow.message_id == message_id).limit(1)) is not None
 
     def add_alias(self, source_key: str, message_row_id: int, now: dt.datetime) -> None:
         with self.transaction() as s:
