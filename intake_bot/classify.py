@@ -11,9 +11,11 @@ and the category and the action follow from what was found.
     report         acknowledge | ask_for_missing | ask_for_docx (review when no reply may go)
     unmatched      review            (the secretary decides whose it is)
     unsupported    ask_for_resend    (to a known unit or a sender writing about the report)
-    link_only      review            (the secretary downloads it)
-    no_attachment  review            (a person wrote to the committee; no automatic answer fits
-                                      "we will send it later", and the digest shows it)
+    link_only      ask_for_file      (a unit: asked to attach the file, the link named; the
+                                      secretary also sees it) | review
+    no_attachment  acknowledge_note  (a unit: its note is acknowledged, with the date it
+                                      promised the report for when it wrote one; the secretary
+                                      also sees it) | review
                    (the last three are `other`, ignored, when the sender is no unit and does
                     not write about a report: spam and unrelated mail get no reply)
     auto_reply     ignore
@@ -23,6 +25,7 @@ and the category and the action follow from what was found.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Callable
@@ -36,12 +39,16 @@ from .message import Attachment, ParsedMessage, html_to_text
 from .reason import Reason
 from .reader.isolated import extract_isolated
 from .reader.model import Extraction
-from .text import fold, nfc
+from .text import collapse, fold, nfc
 from .units import units_named_in
+from .vnformat import vn_date
 
 Extract = Callable[..., Extraction]
 
-REPLY_ACTIONS = frozenset({"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend"})
+REPLY_ACTIONS = frozenset({"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend",
+                           "ask_for_file", "acknowledge_note"})
+# Replies that leave the message in the secretary's review: a link to fetch, a note to read.
+REVIEWED_REPLIES = frozenset({"ask_for_file", "acknowledge_note"})
 COMMAND, EXECUTE_COMMANDS = "command", "execute_commands"
 AUTO_REPLY, BOUNCE, UNMATCHED, OTHER = "auto_reply", "bounce", "unmatched", "other"
 REVIEW, IGNORE = "review", "ignore"
@@ -171,8 +178,9 @@ class Decision:
     files with what the reader found; `unreadable` the files that should have been a report but
     cannot be read, each as an Extraction whose `error`/`error_vi` say why. `candidates` are the
     units in question when the unit cannot be told; `bounced_addresses` the failed recipients
-    of a bounce; `missing` the outline keys no document covers; `may_reply` is false for
-    auto-generated mail, which is read but never answered."""
+    of a bounce; `missing` the outline keys no document covers; `links` the file-sharing links
+    of a link-only message; `promised` the day a note without a file says the report will come;
+    `may_reply` is false for auto-generated mail, which is read but never answered."""
 
     category: str
     unit: str | None
@@ -184,6 +192,8 @@ class Decision:
     bounced_addresses: list[str] = field(default_factory=list)
     unreadable: list[tuple[Attachment, Extraction]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    promised: dt.date | None = None
     may_reply: bool = True
     commander: str | None = None
     command_refusal: Reason | None = None
@@ -212,6 +222,8 @@ class Decision:
             "candidates": list(self.candidates),
             "bounced_addresses": list(self.bounced_addresses),
             "missing": list(self.missing),
+            "links": list(self.links),
+            "promised_date": self.promised.isoformat() if self.promised else None,
             "unreadable": [{"file": e.file, "format": e.format, "origin": a.origin,
                             "reason": e.error, "reason_vi": e.error_vi} for a, e in self.unreadable],
             "attachments": [{"file": a.filename, "kind": a.kind, "origin": a.origin,
@@ -1072,6 +1084,33 @@ def about_reports(message: ParsedMessage, words: str) -> bool:
     return any(f" {w} " in f" {text} " for w in REPORT_WORDS)
 
 
+# A day in the sender's words: "13/5", "13/5/2024", "13-5-2024", "ngày 13 tháng 5 năm 2024";
+# not a document number ("số 12/5").
+_DAY = re.compile(r"(?<![\w/.-])(?<!số )(?:(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}))?"
+                  r"|(\d{1,2}) tháng (\d{1,2})(?: năm (\d{4}))?)(?![\w/])")
+
+
+def promised_date(words: str, message: ParsedMessage, campaign: Campaign) -> dt.date | None:
+    """The first day the sender's own words name from the day it wrote on (a note without a file
+    says when the report will come: "sẽ gửi trong ngày 13/5/2024"); earlier days are citations
+    (the plan's date). None when there is none."""
+    sent = message.date or dt.datetime.now(campaign.tz)
+    if sent.tzinfo is None:
+        sent = sent.replace(tzinfo=dt.timezone.utc)
+    today = sent.astimezone(campaign.tz).date()
+    for match in _DAY.finditer(collapse(words).lower()):
+        day, month, year = (int(g) if g else None for g in
+                            (match.group(1) or match.group(4), match.group(2) or match.group(5),
+                             match.group(3) or match.group(6)))
+        try:
+            named = dt.date(year or today.year, month, day)
+        except ValueError:
+            continue
+        if named >= today:
+            return named
+    return None
+
+
 def decide_category(message: ParsedMessage, campaign: Campaign, decision: Decision, words: str) -> None:
     """Documents make a report (unit known) or an unmatched message; files that are all
     unreadable make it unsupported; a file-sharing link alone makes it link_only; else a
@@ -1100,12 +1139,17 @@ def decide_category(message: ParsedMessage, campaign: Campaign, decision: Decisi
         decision.add(Reason("no attachment can be read: the sender is asked to resend it as .docx or .pdf",
                             "không đọc được tệp đính kèm nào: hệ thống đề nghị người gửi gửi lại tệp .docx hoặc .pdf"))
     elif shared:
-        decision.category, decision.action = "link_only", "review"
+        decision.category, decision.action = "link_only", "ask_for_file" if known else "review"
+        decision.links = shared
         decision.add(Reason("the report is only a link: " + ", ".join(shared[:3]),
                             "báo cáo chỉ gửi dưới dạng đường liên kết: " + ", ".join(shared[:3])))
     else:
-        decision.category, decision.action = "no_attachment", "review"
+        decision.category, decision.action = "no_attachment", "acknowledge_note" if known else "review"
         decision.add(Reason("no document attached", "thư không có tệp đính kèm"))
+        decision.promised = promised_date(words, message, campaign)
+        if decision.promised:
+            decision.add(Reason(f"the sender says the report will come on {decision.promised.isoformat()}",
+                                f"người gửi báo sẽ gửi báo cáo {vn_date(decision.promised)}"))
     if not known and not decision.candidates:
         decision.add(Reason("the unit cannot be told", "không xác định được đơn vị gửi"))
     if decision.action in REPLY_ACTIONS and not decision.may_reply:

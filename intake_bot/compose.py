@@ -14,7 +14,8 @@ from .reader.model import Extraction
 from .templating import environment, render
 from .text import shown_name
 
-REPLY_ACTIONS = ("acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend")
+REPLY_ACTIONS = ("acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend", "ask_for_file",
+                 "acknowledge_note")
 # How much of a sender's file name or subject a reply shows: enough to recognise it.
 SHOWN_CHARS = 120
 
@@ -86,6 +87,8 @@ def acknowledgement(campaign: Campaign, message, decision, files: list[ReceivedF
         "resend": any(f.duplicate_of is not None and f.version is None for f in files),
         "missing": [{"key": key, "title": outline.title_of(key)} for key in missing] if outline else [],
         "deadline_passed": now.astimezone(campaign.tz).date() > campaign.deadline,
+        "links": list(getattr(decision, "links", [])),
+        "promised": getattr(decision, "promised", None),
     }
     env = environment(campaign.templates_dir)
     subject = " ".join(render(env, "acknowledge.subject.j2", context).split())

@@ -25,8 +25,10 @@ Who gets what on a slot day:
     scanned_only   reminder_docx: a request for the Word file, as the plan requires
     complete       nothing
 
-A unit that sent something on the slot day itself is skipped that day: the acknowledgement of
-that message has just told it what is missing. When every address of a unit has bounced (or it
+A unit that sent something on the slot day itself (a report, a link, a note) is skipped that
+day: the acknowledgement of that message has just told it what is missing. A reminder to a unit
+with no report names what it did send: a link ("đã gửi đường liên kết …"), a note, the day it
+promised the report for ("đã báo sẽ gửi …"). When every address of a unit has bounced (or it
 has none), the secretary is told instead (`unit_unreachable`), naming the unit and the failed
 addresses.
 
@@ -49,7 +51,7 @@ from dataclasses import dataclass
 from .config import Campaign, Unit
 from .draft import Draft
 from .lock import pass_lock
-from .progress import (INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, ReceivedDocument, UnitProgress,
+from .progress import (INCOMPLETE, NOT_RECEIVED, SCANNED_ONLY, ReceivedDocument, UnitNote, UnitProgress,
                        unit_progress)
 from .store import secretary
 from .templating import environment, render
@@ -187,7 +189,9 @@ def sample_reminders(campaign: Campaign) -> list[Reminder]:
     cases = [
         (Slot(before, BEFORE, 1), UnitProgress(unit.id, NOT_RECEIVED)),
         (Slot(deadline, DUE), UnitProgress(unit.id, NOT_RECEIVED)),
-        (Slot(after, OVERDUE, 2, escalate=True), UnitProgress(unit.id, NOT_RECEIVED)),
+        (Slot(after, OVERDUE, 2, escalate=True), UnitProgress(unit.id, NOT_RECEIVED, notes=[
+            UnitNote(received, "Gửi link báo cáo", links=("https://drive.google.com/file/d/mau/view",)),
+            UnitNote(received, "V/v gửi báo cáo", promised=calendar.add_working_days(deadline, 1))])),
         (Slot(before, BEFORE, 1), UnitProgress(unit.id, INCOMPLETE, received_at=received, version=2,
                                                 last_received_at=received, missing=missing,
                                                 latest_files=[sent])),
@@ -218,6 +222,8 @@ def reminder_for(env, campaign: Campaign, calendar: WorkCalendar, slot: Slot, p:
 
 
 def _kind_for(p: UnitProgress, slot: Slot, today: dt.date, campaign: Campaign) -> str | None:
+    if any(n.received_at.astimezone(campaign.tz).date() == today for n in p.notes):
+        return None  # its note or link was answered today
     if p.status == NOT_RECEIVED:
         return slot.kind
     if p.last_received_at and p.last_received_at.astimezone(campaign.tz).date() == today:
@@ -248,6 +254,9 @@ def _draft(env, campaign: Campaign, unit: Unit, p: UnitProgress, slot: Slot, kin
         "version": p.version,
         "files": [{"filename": d.filename, "version": d.version, "scanned": d.scanned}
                   for d in p.latest_files],
+        # What a unit with no report already sent: links, notes, a promised day.
+        "notes": [{"received_at": n.received_at.astimezone(campaign.tz), "links": list(n.links),
+                   "promised": n.promised, "subject": n.subject} for n in p.notes],
         "missing": [{"key": k, "title": outline.title_of(k) if outline else k} for k in p.missing],
         "bounced": list(p.bounced),
         "escalated": slot.escalate and bool(unit.leadership),

@@ -23,8 +23,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .classify import (AUTO_REPLY, BOUNCE, COMMAND, EXECUTE_COMMANDS, IGNORE, REPLY_ACTIONS, Decision, Reason,
-                       authentication_failure, classify)
+from .classify import (AUTO_REPLY, BOUNCE, COMMAND, EXECUTE_COMMANDS, IGNORE, REPLY_ACTIONS, REVIEWED_REPLIES,
+                       Decision, Reason, authentication_failure, classify)
 from .command_mail import command_lines, confirmation, confirmation_key
 from .commands import Context, SourceRef, answer_requests, execute, help_text, parse_line, record_refused
 from .compose import ReceivedFile, acknowledgement
@@ -433,8 +433,9 @@ def reply_key(message_id: str | None, source_key: str) -> str:
 
 def review_state(decision: Decision, error: Reason | None) -> str | None:
     """Open for the secretary when classify asks for her review or to tell her something (a unit
-    address bounced), or when the message could not be handled."""
-    return "open" if error or decision.action in ("review", "notify_secretary") else None
+    address bounced), when the unit was answered but she still has something to do (a link to
+    fetch, a note to read: REVIEWED_REPLIES), or when the message could not be handled."""
+    return "open" if error or decision.action in ("review", "notify_secretary", *REVIEWED_REPLIES) else None
 
 
 def incoming(p: Pass, item: SourceMessage, raw_sha256: str, message: ParsedMessage, decision: Decision,

@@ -63,6 +63,24 @@ class ReceivedDocument:
         return self.format == "xlsx"
 
 
+@dataclass(frozen=True)
+class UnitNote:
+    """A message of the unit without a report file: a link to one (`links`) or a note, perhaps
+    naming the day the report will come (`promised`). `in_review` while it waits for the
+    secretary. Reminders mention it; the digest's row for the unit says it is waiting."""
+
+    received_at: dt.datetime
+    subject: str
+    links: tuple[str, ...] = ()
+    promised: dt.date | None = None
+    in_review: bool = False
+
+    def to_json(self) -> dict:
+        return {"received_at": self.received_at.isoformat(), "subject": self.subject,
+                "links": list(self.links), "promised_date": self.promised.isoformat() if self.promised else None,
+                "in_review": self.in_review}
+
+
 @dataclass
 class UnitProgress:
     """One line of the status table. `days_late` counts working days after the deadline up to
@@ -85,6 +103,7 @@ class UnitProgress:
     reminders_paused: bool = False
     requests: list[dict] = field(default_factory=list)  # additional requests: ref, text, deadline, status
     addresses: tuple[str, ...] = ()
+    notes: list[UnitNote] = field(default_factory=list)
 
     @property
     def rows(self) -> list[tuple[ReceivedDocument, dict]]:
@@ -114,6 +133,7 @@ class UnitProgress:
             "reminders_paused": self.reminders_paused,
             "requests": list(self.requests),
             "addresses": list(self.addresses),
+            "notes": [n.to_json() for n in self.notes],
         }
 
     @property
@@ -186,6 +206,7 @@ def unit_progress(store, campaign: Campaign, now: dt.datetime,
     summaries = store.unit_summary()
     found = secretary.overrides(store)
     requests = unit_requests(store, campaign)
+    notes = unit_notes(store)
     out = []
     for unit_id in campaign.units:
         deadline = found.deadline.get(unit_id, campaign.deadline)
@@ -197,7 +218,28 @@ def unit_progress(store, campaign: Campaign, now: dt.datetime,
             p.status, p.days_late = found.status[unit_id], 0
         p.deadline, p.reminders_paused = deadline, found.reminders_paused(unit_id)
         p.requests, p.addresses = requests.get(unit_id, []), campaign.units[unit_id].addresses
+        p.notes = notes.get(unit_id, [])
         out.append(p)
+    return out
+
+
+NOTE_CATEGORIES = ("link_only", "no_attachment")
+
+
+def unit_notes(store) -> dict[str, list[UnitNote]]:
+    """Each unit's messages without a report file (classify's link_only and no_attachment), in
+    the order received, with the links and the promised day classify found."""
+    with store.transaction() as s:
+        rows = s.scalars(select(MessageRow).where(MessageRow.category.in_(NOTE_CATEGORIES),
+                                                  MessageRow.unit.is_not(None))
+                         .order_by(MessageRow.received_at, MessageRow.id)).all()
+    out: dict[str, list[UnitNote]] = {}
+    for row in rows:
+        decision = row.decision or {}
+        promised = decision.get("promised_date")
+        out.setdefault(row.unit, []).append(UnitNote(
+            received_at=row.received_at, subject=row.subject or "", links=tuple(decision.get("links") or ()),
+            promised=dt.date.fromisoformat(promised) if promised else None, in_review=row.review_state == "open"))
     return out
 
 

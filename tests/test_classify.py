@@ -3,6 +3,7 @@ here; where a rule depends on what the reader finds (outline, scans, the issuing
 reader's answer is given through classify's `extract` argument."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import unicodedata
@@ -377,7 +378,8 @@ def test_reader_failure_is_a_reason_not_a_crash(campaign, docx):
 def test_drive_link_is_link_only(campaign):
     text = "Do dung lượng lớn, đơn vị gửi link báo cáo:\nhttps://drive.google.com/file/d/1Qm7/view?usp=sharing"
     decision = run(campaign, simple(sender=VAN_LAM, text=text))[1]
-    assert (decision.category, decision.action, decision.unit) == ("link_only", "review", "ubnd-van-lam")
+    assert (decision.category, decision.action, decision.unit) == ("link_only", "ask_for_file", "ubnd-van-lam")
+    assert decision.links == ["https://drive.google.com/file/d/1Qm7/view?usp=sharing"]
 
 
 def test_onedrive_link_only_in_the_html(campaign):
@@ -397,7 +399,27 @@ def test_logo_only_is_no_attachment(campaign):
     logo = attachment(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "image001.png", "image/png", disposition="inline",
                       content_id="image001")
     decision = run(campaign, simple(sender=VAN_LAM, text="Sẽ gửi báo cáo trong ngày 13/5.", files=[logo]))[1]
-    assert (decision.category, decision.action, decision.unit) == ("no_attachment", "review", "ubnd-van-lam")
+    assert (decision.category, decision.action, decision.unit) == ("no_attachment", "acknowledge_note", "ubnd-van-lam")
+    assert decision.promised == dt.date(2024, 5, 13)  # the year of the mail's Date (8/5/2024)
+
+
+@pytest.mark.parametrize("text, promised", [
+    ("Thực hiện Kế hoạch số 35/KH-ĐGS ngày 26/4/2024, đơn vị sẽ gửi báo cáo ngày 13 tháng 5 năm 2024.", "2024-05-13"),
+    ("Đơn vị xin gửi báo cáo chậm, dự kiến 15-05-2024.", "2024-05-15"),
+    ("Theo Công văn số 12/5 ngày 2/5, đơn vị đang tổng hợp.", None),  # a number and a past day
+    ("Đơn vị sẽ gửi báo cáo sau.", None),
+    ("Hẹn ngày 31/2 hoặc 9/5.", "2024-05-09"),  # no 31 February
+])
+def test_the_promised_day_is_read_from_the_note(campaign, text, promised):
+    decision = run(campaign, simple(sender=VAN_LAM, text=text))[1]
+    assert decision.category == "no_attachment"
+    assert (decision.promised.isoformat() if decision.promised else None) == promised
+    assert decision.to_json(run(campaign, simple(sender=VAN_LAM, text=text))[0])["promised_date"] == promised
+
+
+def test_a_note_of_no_unit_waits_for_the_secretary_without_an_answer(campaign):
+    decision = run(campaign, simple(sender=GMAIL, subject="Báo cáo giám sát", text="Sẽ gửi báo cáo ngày 13/5."))[1]
+    assert (decision.category, decision.unit, decision.action) == ("no_attachment", None, "review")
 
 
 def test_stranger_not_writing_about_a_report_is_other(campaign):
@@ -472,7 +494,8 @@ def test_every_corpus_reason_has_its_vietnamese_twin(campaign, eml):
 @pytest.mark.parametrize("eml, expected", [
     ("e07", ["Đã đọc tệp “Bao cao tinh hinh du an.docx” (docx)",
              "Không xác định được đơn vị gửi từ địa chỉ, tên gọi hay văn bản đính kèm"]),
-    ("e08", ["Địa chỉ ubnd.myhao@hungyen.gov.vn đã đăng ký cho UBND thị xã Mỹ Hào", "Thư không có tệp đính kèm"]),
+    ("e08", ["Địa chỉ ubnd.myhao@hungyen.gov.vn đã đăng ký cho UBND thị xã Mỹ Hào", "Thư không có tệp đính kèm",
+             "Người gửi báo sẽ gửi báo cáo ngày 13 tháng 5 năm 2024"]),
     ("e09", ["Địa chỉ vanphong.myhao@hungyen.gov.vn đã đăng ký cho UBND thị xã Mỹ Hào",
              "Báo cáo chỉ gửi dưới dạng đường liên kết: "
              "https://drive.google.com/file/d/1Qm71e62056a3c32b54d4d8af08d/view?usp=sharing"]),

@@ -173,7 +173,8 @@ def test_every_mail_cites_the_plan_and_templates_hold_no_campaign_fact(campaign,
     message = SimpleNamespace(from_address="ubnd.vanlam@hungyen.gov.vn", subject="Báo cáo", message_id="<m@x>",
                               references=[], date=None)
     acks = [acknowledgement(campaign, message, SimpleNamespace(action=action, unit="ubnd-van-lam"), [])
-            for action in ("acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend")]
+            for action in ("acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend", "ask_for_file",
+                           "acknowledge_note")]
     digest = sample_digest(campaign)
     texts = [(d.text, d.html) for d in [*acks, *(r.draft for r in sample_reminders(campaign))]]
     texts.append((digest.text, digest.html))

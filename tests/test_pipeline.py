@@ -102,10 +102,14 @@ def test_the_sample_mailbox_once_and_only_once(campaign, store, tmp_path, now):
     assert {k: m.category for k, m in messages.items()} == {k: t["category"] for k, t in truth.items()}
 
     # Replies go exactly to the messages whose action answers the sender, and never to
-    # automatic mail, bounces, newsletters or messages waiting for the secretary.
+    # automatic mail, bounces, newsletters or messages the secretary alone can settle; a unit's
+    # link or note is answered and still waits for her.
     replied = {row.message_row_id for row in store.outgoing_in_states("sent")}
     assert replied == {m.id for m in messages.values() if m.action in REPLY_ACTIONS}
-    assert {m.category for m in messages.values() if m.id in replied} <= {"report", "unsupported"}
+    assert {m.category for m in messages.values() if m.id in replied} <= {
+        "report", "unsupported", "link_only", "no_attachment"}
+    assert {m.category for m in messages.values() if m.id in replied and m.review_state == "open"} == {
+        "link_only", "no_attachment"}
     assert first.replies_queued == first.outbox["sent"] == len(replied) == len(list((tmp_path / "outbox").iterdir()))
     assert {m.category for m in messages.values() if m.review_state == "open"} == {"unmatched", "no_attachment", "link_only"}
     assert [e.kind for e in store.events(now - dt.timedelta(days=30))] == ["bounce"]
@@ -114,7 +118,8 @@ def test_the_sample_mailbox_once_and_only_once(campaign, store, tmp_path, now):
     for m in messages.values():
         assert_vietnamese_twins(m.reasons, m.decision["reasons_vi"], campaign)
     assert {item.message_id: item.reasons_vi for item in store.review_queue()}[messages["e08"].message_id] == [
-        "Địa chỉ ubnd.myhao@hungyen.gov.vn đã đăng ký cho UBND thị xã Mỹ Hào", "Thư không có tệp đính kèm"]
+        "Địa chỉ ubnd.myhao@hungyen.gov.vn đã đăng ký cho UBND thị xã Mỹ Hào", "Thư không có tệp đính kèm",
+        "Người gửi báo sẽ gửi báo cáo ngày 13 tháng 5 năm 2024"]
     # Văn Lâm's report and appendix, sent in one mail (e03), are its version 1 in two parts; its
     # .rar (e10, which arrived first) has none. The reply, the status and the digest name that one version.
     van_lam = [d for d in store.documents() if d.unit == "ubnd-van-lam"]
@@ -455,3 +460,52 @@ def test_received_time_is_the_arrival_at_the_server(campaign, tmp_path, dovecot,
         finally:
             source.close()
             store.close()
+
+
+def test_a_link_and_a_promise_are_answered_once_then_named_by_the_reminder(campaign, store, tmp_path):
+    """Mỹ Hào wrote on 10/5 that it will send on 13/5 (e08), then sent only a Drive link on 13/5
+    (e09): each gets one polite answer (the promised day noted; the file asked for, the link
+    named), both wait in the review queue, and the overdue reminder of 14/5 says what came."""
+    from intake_bot.followup import due_reminders
+
+    evening = dt.datetime(2024, 5, 13, 17, 0, tzinfo=campaign.tz)
+    source = maildir_with(tmp_path, campaign, ["e08", "e09"])
+    transport = FileTransport(tmp_path / "outbox")
+    summary = run_pass(campaign, store, source, transport, evening, extract=extract)
+    assert (summary.new, summary.replies_queued, summary.outbox["sent"]) == (2, 2, 2)
+    by_kind = {row.kind: row for row in store.outgoing_in_states("sent")}
+    note, link = by_kind["acknowledge_note"], by_kind["ask_for_file"]
+    assert note.to == ["ubnd.myhao@hungyen.gov.vn"] and link.to == ["vanphong.myhao@hungyen.gov.vn"]
+    assert "Ban ghi nhận Quý cơ quan sẽ gửi báo cáo vào ngày 13 tháng 5 năm 2024" in note.text
+    assert "https://drive.google.com/file/d/1Qm71e62056a3c32b54d4d8af08d/view?usp=sharing" in link.text
+    assert "đề nghị Quý cơ quan gửi kèm trực tiếp tệp báo cáo" in link.text and "Ghi nhận" in note.subject
+    for row in (note, link):
+        assert unicodedata.is_normalized("NFC", row.text) and campaign.plan_citation in row.text
+        assert row.key.startswith("ack:<")
+    assert {item.category for item in store.review_queue()} == {"no_attachment", "link_only"}
+    # Once only: a second pass over the same mailbox, or the same message under a new key, sends nothing.
+    again = run_pass(campaign, store, maildir_with(tmp_path / "copy", campaign, ["e08", "e09"]), transport,
+                     evening + dt.timedelta(minutes=5), extract=extract)
+    assert (again.new, again.replies_queued, again.outbox["sent"]) == (0, 0, 0)
+
+    overdue = dt.datetime(2024, 5, 14, 8, 0, tzinfo=campaign.tz)
+    [reminder] = [r for r in due_reminders(campaign, unit_progress(store, campaign, overdue), overdue)
+                  if r.unit == "ubnd-my-hao"]
+    assert reminder.kind == "reminder_overdue"
+    text = " ".join(reminder.draft.text.split())
+    assert ("Ngày 13 tháng 5 năm 2024, Quý cơ quan đã gửi đường liên kết "
+            "https://drive.google.com/file/d/1Qm71e62056a3c32b54d4d8af08d/view?usp=sharing") in text
+    assert "Ngày 10 tháng 5 năm 2024, Quý cơ quan đã báo sẽ gửi báo cáo ngày 13 tháng 5 năm 2024." in text
+    assert "drive.google.com" in reminder.draft.html
+
+
+def test_a_link_from_a_robot_address_gets_no_answer(campaign, store, tmp_path, now):
+    """The reply rules hold for the new answers: a link-only mail of the unit sent from a
+    no-reply address is not answered (the unit is still told from its name in the subject)."""
+    raw = (EMAILS / "e09.eml").read_bytes().replace(b"vanphong.myhao@hungyen.gov.vn", b"no-reply@hungyen.gov.vn")
+    source = ListSource([SourceMessage("test:robot", raw, now)])
+    summary = run_pass(campaign, store, source, FileTransport(tmp_path / "out"), now, extract=extract)
+    assert summary.new == 1 and summary.replies_queued == 0
+    [message] = store.messages()
+    assert (message.category, message.unit, message.action) == ("link_only", "ubnd-my-hao", "ask_for_file")
+    assert message.review_state == "open" and any("robot" in r for r in message.reasons)
