@@ -182,7 +182,7 @@ def test_crash_between_recording_and_marking(campaign, store, tmp_path, now):
     assert (second.new, second.already_recorded, second.errors) == (0, 1, [])
     assert list(source.fetch_new()) == []
     assert Counter(m.source_key for m in store.messages()) == Counter(f"maildir:{n}" for n in names)
-    assert store.outbox_counts()["sent"] == 1  # e01's acknowledgement, once
+    assert store.outbox_counts()["sent"] == 2  # e01's acknowledgement and e08's note, each once
 
 
 def test_a_store_failure_leaves_the_message_new(campaign, store, tmp_path, now, monkeypatch):
