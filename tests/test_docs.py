@@ -67,7 +67,12 @@ def test_every_key_the_commands_print_is_described(tmp_path, capsys):
     capsys.readouterr()
     status = printed(capsys, "--data-dir", str(data), "--now", "2024-05-14T17:00:00+07:00", "status", "--json")
     remind = printed(capsys, "--data-dir", str(data), "--now", "2024-05-14T08:30:00+07:00", "remind", "--dry-run", "--json")
+    command = printed(capsys, "--data-dir", str(data), "--now", "2024-05-14T17:00:00+07:00", "command",
+                      "YÊU CẦU BỔ SUNG Mỹ Hào 24/5: danh sách dự án", "--json")
+    review = printed(capsys, "--data-dir", str(data), "--now", "2024-05-14T17:00:00+07:00", "review", "--json")
+    after = printed(capsys, "--data-dir", str(data), "--now", "2024-05-14T17:00:00+07:00", "status", "--json")
+    requests = next(u["requests"] for u in after["units"] if u["requests"])
     keys = {*extract, *extract["metadata"], *extract["tables"][0], *classify, *status, *status["units"][0],
-            *status["review"][0], *remind[0]}
+            *status["review"][0], *remind[0], *command, *review[0], *after["commands"][0], *requests[0]}
     undocumented = sorted(key for key in keys if not documented(key))
     assert undocumented == [], f"describe these keys in docs/json.md: {undocumented}"
