@@ -192,7 +192,7 @@ def _deadline(plan: CampaignPlan, texts: list[str]) -> None:
                 if address:
                     plan.facts.setdefault("mailbox", Fact(address.group(0).lower(), text))
                 break
-        if fold(text).startswith("2 pham vi giam sat") or fold(text).startswith("pham vi giam sat"):
+        if fold(numbering(text)[1]).startswith("pham vi giam sat"):
             plan.facts["period"] = Fact(collapse(text.split(":", 1)[-1]).rstrip("."), text)
     if "mailbox" not in plan.facts:
         for text in texts:
@@ -316,11 +316,14 @@ def _unit(name: str, line: str, province: str | None, acronyms: dict[str, str]) 
         if written != place:
             aliases.append(written)
         uid = slug(f"{agency or ''} {place}")
-        issuer = short.upper().replace("UBND", "UBND")
-        return PlanUnit(uid, full, short, issuer, _unique(aliases), line, flag=flag)
+        return PlanUnit(uid, full, short, short.upper(), _unique(aliases), line, flag=flag)
     short = _abbreviated(name, acronyms)
-    place_name = f"{name} tỉnh {province}" if province and "tỉnh" not in fold(name).split() else name
-    full = re.sub(r"\s+tỉnh$", f" tỉnh {province}", name) if province and name.endswith(" tỉnh") else place_name
+    if province and name.endswith(" tỉnh"):          # "Bệnh viện Đa khoa tỉnh" -> "… tỉnh Nam Định"
+        full = f"{name} {province}"
+    elif province and "tinh" not in fold(name).split():
+        full = f"{name} tỉnh {province}"
+    else:
+        full = name
     return PlanUnit(_unit_id(name), full, short, _issuer(name), _unique([short, name, _plain(short)]), line)
 
 
@@ -373,7 +376,7 @@ def _annexes(plan: CampaignPlan, content: Content, texts: list[str]) -> None:
               if isinstance(b, Paragraph) and fold(b.text).startswith("de cuong bao cao")]
     if not starts:
         plan.notes.append("no \"ĐỀ CƯƠNG BÁO CÁO\" annex: outlines to be written by hand")
-    vocabulary = _vocabulary()
+    vocabulary = _vocabulary(plan)
     tables: list[tuple[PlanOutline, Table]] = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(content.blocks)
@@ -497,10 +500,13 @@ def _outline_id(target: str, units: list[PlanUnit]) -> str:
     return "chung" if not folded else slug(" ".join([w for w in folded.split() if w not in _FILLERS][:3]))
 
 
-def _vocabulary() -> AppendixSchema:
+def _vocabulary(plan: CampaignPlan) -> AppendixSchema:
+    """The known column meanings (config/appendix-vocabulary.toml); its problems become notes."""
     problems: list[str] = []
     data = load_campaign_data(bundled("config") / VOCABULARY)
-    return schema_from(data.get("appendix"), problems, lambda *_: None)
+    vocabulary = schema_from(data.get("appendix"), problems, lambda *_: None)
+    plan.notes.extend(f"{VOCABULARY}: {problem}" for problem in problems)
+    return vocabulary
 
 
 def _appendix(plan: CampaignPlan, tables: list[tuple[PlanOutline, Table]], vocabulary: AppendixSchema,

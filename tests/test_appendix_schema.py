@@ -133,3 +133,19 @@ def test_the_appendix_section_is_checked(tmp_path, change, problem):
     with pytest.raises(ConfigError) as error:
         load_campaign(path)
     assert any(problem in p for p in error.value.problems), error.value.problems
+
+
+def test_the_column_vocabulary_of_init_is_a_valid_schema():
+    from intake_bot.config import load_campaign_data
+    from intake_bot.reader.schema import schema_from
+
+    problems: list[str] = []
+
+    def check_keys(raw, allowed, where):
+        problems.extend(f"{where}: {key}" for key in raw if key not in allowed)
+
+    data = load_campaign_data(HUNG_YEN.parent / "appendix-vocabulary.toml")
+    vocabulary = schema_from(data["appendix"], problems, check_keys)
+    assert problems == []
+    assert vocabulary.column_of("dien tich dat cho thue ha").key == "leasable_ha"
+    assert vocabulary.column_of("dia chi").key == "address"
