@@ -49,13 +49,19 @@ _STATUS_COLUMNS = ("STT", "Đơn vị", "Tình trạng", "Nhận lần đầu", 
 _STATUS_WIDTHS = (12, 33, 28, 22, 22, 14, 17, 17)
 
 
-def unit_texts(store, progress: list[UnitProgress]) -> dict[str, dict[str | None, list[tuple[str, str]]]]:
+def unit_texts(campaign: Campaign, store,
+               progress: list[UnitProgress]) -> dict[str, dict[str | None, list[tuple[str, str]]]]:
     """Per unit, per outline key, the (heading, text) parts of its latest text report: a keyed
     section, then the unkeyed sections after it (sub-headings the outline does not name) until
     the next keyed one. Unkeyed sections before any keyed one stand under key None."""
     documents = {p.unit: _text_report(p) for p in progress}
     ids = [doc.document_id for doc in documents.values() if doc is not None and doc.document_id is not None]
     stored = store.section_texts(ids)
+    unread = [(unit, doc) for unit, doc in documents.items() if doc is not None and doc.document_id in stored
+              and not stored[doc.document_id] and doc.extraction and doc.extraction.sections]
+    if unread:
+        _read_texts_again(campaign, store, unread)
+        stored = store.section_texts(ids)
     out: dict[str, dict[str | None, list[tuple[str, str]]]] = {}
     for unit, doc in documents.items():
         by_key: dict[str | None, list[tuple[str, str]]] = {}
@@ -70,6 +76,21 @@ def unit_texts(store, progress: list[UnitProgress]) -> dict[str, dict[str | None
     return out
 
 
+def _read_texts_again(campaign: Campaign, store, documents: list[tuple[str, ReceivedDocument]]) -> None:
+    """Documents recorded before the store kept section texts (schema version 2) have headings
+    but no text: read each again from the archive, once, and keep its texts."""
+    from .reader.isolated import extract_isolated
+
+    shas = {row.id: row.sha256 for row in store.documents()}
+    for unit, doc in documents:
+        sha = shas.get(doc.document_id)
+        if not sha or not store.archive.contains(sha):
+            continue
+        again = extract_isolated(store.archive.get(sha), doc.filename, campaign, unit)
+        if again.readable and any(section.get("text") for section in again.sections):
+            store.keep_section_texts(doc.document_id, again.sections)
+
+
 def _text_report(p: UnitProgress) -> ReceivedDocument | None:
     """The unit's latest report that has text (not a workbook, not a scan)."""
     return next((d for d in p.latest_files if not d.is_workbook and not d.scanned), None)
@@ -78,7 +99,7 @@ def _text_report(p: UnitProgress) -> ReceivedDocument | None:
 def build_draft(campaign: Campaign, store, now: dt.datetime) -> bytes:
     """The .docx bytes of the compiled draft as of `now`."""
     progress = unit_progress(store, campaign, now)
-    texts = unit_texts(store, progress)
+    texts = unit_texts(campaign, store, progress)
     result = reconcile(campaign, progress)
     document = Document()
     _page_setup(document)

@@ -14,8 +14,11 @@ from intake_bot.cli import main
 from intake_bot.draft_report import NOT_REPORTED, build_draft, unit_texts
 from intake_bot.progress import unit_progress
 from intake_bot.reader.doc import find_soffice
-from intake_bot.store.db import Store
+from intake_bot.reader.extract import extract_bytes
+from intake_bot.store.db import NewMessage, Store
+from intake_bot.store.models import DocumentRow
 
+from .conftest import CORPUS
 from .delegation_campaign import at, planted_campaign, sample_data  # noqa: F401
 
 NOW = at(14, 17)
@@ -68,7 +71,7 @@ def test_a_missing_item_says_not_reported(sample_draft, sample_data, campaign): 
 def test_extractive_only_every_quoted_line_is_a_units_own(sample_draft, sample_data, campaign):  # noqa: F811
     store = Store(sample_data)
     try:
-        by_unit = unit_texts(store, unit_progress(store, campaign, NOW))
+        by_unit = unit_texts(campaign, store, unit_progress(store, campaign, NOW))
     finally:
         store.close()
     written = {line.strip() for parts in by_unit.values() for key_parts in parts.values()
@@ -168,3 +171,25 @@ def test_exempt_and_paper_units_say_so_instead_of_not_reported(store, campaign):
     assert "- Ban Quản lý các KCN tỉnh: đã nộp bản giấy, không có bản điện tử để trích dẫn." in lines
     annex = {row.cells[1].text: row.cells[2].text for row in Document(io.BytesIO(data)).tables[-1].rows}
     assert (annex["UBND thị xã Mỹ Hào"], annex["Ban Quản lý các KCN tỉnh"]) == ("Được miễn gửi báo cáo", "Đã nhận bản giấy")
+
+
+def test_a_report_recorded_before_texts_were_kept_is_read_again(store, campaign):
+    """A database from before schema version 2: the extraction has headings, no text is kept."""
+    data = (CORPUS / "documents" / "d05.docx").read_bytes()
+    extraction = extract_bytes(data, "d05.docx", campaign, "ubnd-yen-my").to_json()
+    texts_by_key = {s["key"]: s.pop("text") for s in extraction["sections"] if s["key"]}
+    room = planted_campaign(store, 4)["room"]
+    sha = store.archive.put(data)
+    with store.transaction() as s:
+        message_id = store.record(NewMessage(source_key="old", raw_sha256=sha, message_id="<old@x>",
+                                             sender="ubnd.yenmy@hungyen.gov.vn", subject="BC", received_at=at(13),
+                                             category="report", action="acknowledge", unit="ubnd-yen-my"),
+                                  [], [], [], at(13))
+        s.add(DocumentRow(message_row_id=message_id, sha256=sha, filename="d05.docx", unit="ubnd-yen-my",
+                          version=9, extraction=extraction, format="docx", size=len(data)))
+    assert room and "text" not in extraction["sections"][0]
+    lines = texts(build_draft(campaign, store, NOW))
+    first_line = texts_by_key["I"].splitlines()[0]
+    assert f"“{first_line}" in lines
+    (doc_id,) = [d.id for d in store.documents() if d.filename == "d05.docx"]
+    assert store.section_texts([doc_id])[doc_id][0].text == texts_by_key["I"]

@@ -421,6 +421,15 @@ class Store:
                 out[row.document_id].append(row)
         return out
 
+    def keep_section_texts(self, document_id: int, sections: list[dict]) -> None:
+        """Keep the texts of a document recorded before they were kept (read again from the
+        archive), unless some are kept already."""
+        _, texts = _split_section_texts({"sections": sections})
+        with self.transaction() as s:
+            if s.scalar(select(SectionTextRow.id).where(SectionTextRow.document_id == document_id).limit(1)):
+                return
+            s.add_all(SectionTextRow(document_id=document_id, **text) for text in texts)
+
     def messages(self) -> list[MessageRow]:
         """Every recorded message, in the order recorded."""
         with self._sessions() as s:
