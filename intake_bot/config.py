@@ -214,6 +214,7 @@ class Campaign:
     delegation: tuple[Member, ...] = ()
     staff: tuple[Member, ...] = ()  # [[staff]]: commanders besides the secretary
     dossier_max_mb: float = 20.0
+    dossier_send_on: tuple[dt.date, ...] = ()   # days the worker sends the dossier at digest time
 
     @property
     def dossier_max_bytes(self) -> int:
@@ -715,6 +716,7 @@ def _campaign(data: dict, source: Path) -> Campaign:
         delegation=_delegation(r),
         staff=_staff(r),
         dossier_max_mb=r.get("dossier.max_mb", float, 20.0),
+        dossier_send_on=r.dates("dossier.send_on"),
     )
     if campaign.dossier_max_mb is not None and campaign.dossier_max_mb <= 0:
         r.problems.append(f"[dossier.max_mb]: must be positive, got {campaign.dossier_max_mb!r}")

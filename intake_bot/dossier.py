@@ -36,6 +36,7 @@ from .workbook import XLSX_MIME, build_workbook
 
 KEY_PREFIX = "dossier:"
 EVENT_KIND = "dossier"
+SCHEDULED_EVENT_KIND = "dossier_scheduled"
 # What one attachment adds to a mail beyond its bytes: base64 (4 bytes per 3, a line break per
 # 76) and its MIME headers; the cover note and the mail's own headers are counted once.
 _PART_HEADERS = 400
@@ -200,6 +201,27 @@ def queue_dossier(campaign: Campaign, store, outbox, now: dt.datetime,
         return _queue(campaign, store, outbox, dossier, now, session)
     with store.transaction() as s:
         return _queue(campaign, store, outbox, dossier, now, s)
+
+
+def queue_scheduled_dossier(campaign: Campaign, store, outbox, now: dt.datetime) -> DossierResult | None:
+    """The worker's part: on a day of `[dossier] send_on`, once its digest time has passed (or
+    later, when the machine was off then), queue the dossier - once for that day, whether or not
+    anything new was in it, so that a unit's new version on a later day waits for the next
+    scheduled day or the secretary's command. None when no scheduled day is due."""
+    local = now.astimezone(campaign.tz)
+    due = [day for day in campaign.dossier_send_on
+           if (day, campaign.digest_time) <= (local.date(), local.time().replace(tzinfo=None))]
+    if not due or not campaign.delegation:
+        return None
+    day = max(due).isoformat()
+    with store.transaction() as s:
+        done = s.scalars(select(EventRow).where(EventRow.kind == SCHEDULED_EVENT_KIND)).all()
+        if any((e.detail or {}).get("day") == day for e in done):
+            return None
+        result = queue_dossier(campaign, store, outbox, now, session=s)
+        store.add_event(SCHEDULED_EVENT_KIND, {"day": day, "number": result.number, "sent_to": result.sent_to},
+                        now, session=s)
+        return result
 
 
 def _queue(campaign: Campaign, store, outbox, dossier: Dossier, now: dt.datetime, s: Session) -> DossierResult:

@@ -195,6 +195,7 @@ def worker_jobs(rt: Runtime) -> WorkerJobs:
     """poll, remind, digest and the start-up run (a poll, then the digest missed meanwhile),
     each on the real time (a --now given to `run` only shifts the first pass)."""
     from .digest import queue_digest
+    from .dossier import queue_scheduled_dossier
     from .followup import run_reminders
     from .lock import pass_lock
 
@@ -220,7 +221,9 @@ def worker_jobs(rt: Runtime) -> WorkerJobs:
                     log.error("job digest: %s", refusal)
                     return {"refused": refusal}
                 queued = queue_digest(rt.campaign, services.store, services.outbox, clock(rt))
-                return {"queued": bool(queued), **services.outbox.flush(services.transport, clock(rt))}
+                dossier = queue_scheduled_dossier(rt.campaign, services.store, services.outbox, clock(rt))
+                return {"queued": bool(queued), "dossier": dossier.number if dossier else None,
+                        **services.outbox.flush(services.transport, clock(rt))}
         finally:
             services.close()
 

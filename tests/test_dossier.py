@@ -146,3 +146,40 @@ def test_the_sample_cover_notes_fill_every_paragraph(campaign):
                  "Các đơn vị chưa gửi báo cáo:", "Những thay đổi so với bộ tài liệu số 1"):
         assert text in first.text, text
     assert [a[0] for a in second.attachments] == ["so-lieu.xlsx"]
+
+
+def test_a_scheduled_day_sends_it_once_at_the_digest_time(store, campaign, smtp_sink):  # noqa: F811
+    from intake_bot.dossier import queue_scheduled_dossier
+
+    room = planted_campaign(store, 6)["room"]
+    scheduled = dataclasses.replace(campaign, dossier_send_on=(at(16).date(), at(20).date()))
+    outbox = Outbox(store, scheduled)
+    assert queue_scheduled_dossier(scheduled, store, outbox, at(15, 18)) is None      # no day due yet
+    assert queue_scheduled_dossier(scheduled, store, outbox, at(16, 16)) is None      # before 17:00
+    first = queue_scheduled_dossier(scheduled, store, outbox, at(16, 17))
+    assert (first.number, len(first.sent_to)) == (1, 3)
+    room.receive(at(17), "ubnd@ubnd-yen-my.vn", "ubnd-yen-my", [report("ubnd-yen-my", "BC mới.docx", [])])
+    # The same scheduled day again (a restart), and the next days: nothing until the 20th.
+    for moment in (at(16, 18), at(17, 17), at(18, 9)):
+        assert queue_scheduled_dossier(scheduled, store, outbox, moment) is None
+    second = queue_scheduled_dossier(scheduled, store, outbox, at(21, 8))    # the 20th was missed: now
+    assert second.number == 2
+    assert queue_scheduled_dossier(scheduled, store, outbox, at(21, 17)) is None
+    assert outbox.flush(SmtpTransport(smtp_sink.url), at(21, 9))["sent"] == 6
+
+
+def test_the_workers_digest_job_sends_a_scheduled_dossier(sample_copy, smtp_sink, tmp_path):  # noqa: F811
+    from intake_bot.cli import build_parser
+    from intake_bot.runtime import Runtime, worker_jobs
+
+    text = (REPO / "config" / "hung-yen-2024.toml").read_text(encoding="utf-8")
+    config = tmp_path / "campaign.toml"
+    config.write_text(text.replace("send_on = []", "send_on = [2024-05-20]")
+                      .replace('templates = "../templates"', f'templates = "{REPO / "templates"}"'), encoding="utf-8")
+    args = build_parser().parse_args(["--config", str(config), "--data-dir", str(sample_copy),
+                                      "--smtp", smtp_sink.url, "run"])
+    jobs = worker_jobs(Runtime(args))
+    assert jobs.digest()["dossier"] == 1          # the real clock is long past 20 May 2024
+    assert sorted(r.rcpt_tos[0] for r in smtp_sink.received) == sorted(MEMBERS)
+    assert jobs.digest()["dossier"] is None
+    assert len(smtp_sink.received) == 3
