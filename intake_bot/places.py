@@ -9,6 +9,7 @@ needed); without the package the names are taken as written and `init` says they
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,11 +26,12 @@ class District:
 
 
 def _gazetteer_file() -> Path | None:
-    try:
-        import vietnamadminunits
-    except ImportError:
+    """The package's data file, found without importing the package (whose parsers load seconds
+    of data this needs none of)."""
+    spec = importlib.util.find_spec("vietnamadminunits")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(vietnamadminunits.__file__).parent / "data" / "dataset.db"
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "dataset.db"
     return path if path.exists() else None
 
 

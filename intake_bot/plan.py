@@ -83,7 +83,7 @@ class CampaignPlan:
     appendix: AppendixSchema | None = None
     appendix_line: str | None = None
     notes: list[str] = field(default_factory=list)    # what a person should look at
-    acronyms: dict[str, str] = field(default_factory=dict)   # folded "kcn" -> "khu cong nghiep"
+    acronyms: dict[str, str] = field(default_factory=dict)   # folded "kcn" -> "khu công nghiệp"
 
     def value(self, name: str):
         fact = self.facts.get(name)
@@ -333,7 +333,7 @@ def _abbreviated(name: str, acronyms: dict[str, str]) -> str:
         size = len(words.split())
         parts = name.split()
         for n in range(len(parts) - size + 1):
-            if fold(" ".join(parts[n:n + size])) == words:
+            if fold(" ".join(parts[n:n + size])) == fold(words):
                 return " ".join(parts[:n] + [acronym.upper()] + parts[n + size:])
     return name
 
@@ -473,17 +473,29 @@ def _expanded(text: str, plan: CampaignPlan) -> str:
     """Folded, the plan's acronyms ("KCN") written out, fillers ("các", "tỉnh") out."""
     words = []
     for word in fold(text).split():
-        words.extend(plan.acronyms.get(word, word).split())
+        words.extend(fold(plan.acronyms[word]).split() if word in plan.acronyms else [word])
     return " ".join(w for w in words if w not in _FILLERS)
 
 
 def _acronyms(texts: list[str]) -> dict[str, str]:
-    """Every acronym of the plan ("KCN", "CCN") that its own words write out, folded."""
+    """Every acronym of the plan ("KCN", "CCN") that its own words write out: the first run of
+    words whose initials it is ("Cụm công nghiệp" for CCN), lower case. The words of each line
+    are folded once: their initials make a string the acronym is looked up in."""
+    lines = []
+    for text in texts:
+        words = text.split()
+        initials = "".join(f[0] if f.isalpha() else "#" for f in (fold(w) or "#" for w in words))
+        lines.append((words, initials))
     found = {}
     for token in sorted({t for text in texts for t in re.findall(r"\b[A-ZĐ]{2,5}\b", text)}):
-        expansion = _expansion(token, texts)
-        if expansion and fold(token) not in ("ubnd", "hdnd"):
-            found[fold(token)] = fold(expansion)
+        wanted = fold(token)
+        if wanted in ("ubnd", "hdnd"):
+            continue
+        for words, initials in lines:
+            at = initials.find(wanted)
+            if at >= 0:
+                found[wanted] = " ".join(words[at:at + len(wanted)]).lower()
+                break
     return found
 
 
@@ -523,7 +535,7 @@ def _appendix(plan: CampaignPlan, tables: list[tuple[PlanOutline, Table]], vocab
             if column is not None and column.key not in [c.key for c in columns]:
                 columns.append(column)
         for row in [header] + table.rows[1:]:
-            for kind in _kinds_in(row, texts):
+            for kind in _kinds_in(row, plan.acronyms):
                 kinds.setdefault(kind.key, kind)
                 if kind.key not in outline.kinds:
                     outline.kinds.append(kind.key)
@@ -573,32 +585,19 @@ def _column(label: str, vocabulary: AppendixSchema) -> Column | None:
                   label=words.lower(), label_en=words, words=(words,))
 
 
-def _kinds_in(row: list[str], texts: list[str]) -> list[Kind]:
+def _kinds_in(row: list[str], acronyms: dict[str, str]) -> list[Kind]:
     """Kinds a header, part or group row names: an acronym after "Tên"/"Các" ("Tên CCN", "Các KCN
     ..."), written out by the plan's own words whose initials it is ("cụm công nghiệp")."""
     out = []
     for cell in row:
         for match in re.finditer(r"\b(?:Tên|Các)\s+([A-ZĐ]{2,5})\b", collapse(cell)):
             acronym = match.group(1)
-            out.append(Kind(acronym, _expansion(acronym, texts) or acronym,
-                            tuple(w for w in (acronym, _expansion(acronym, texts)) if w)))
+            expansion = acronyms.get(fold(acronym))
+            out.append(Kind(acronym, expansion or acronym, tuple(w for w in (acronym, expansion) if w)))
         plain = re.match(r"^Tên\s+([a-zđà-ỹ]+)$", collapse(cell))
         if plain:    # "Tên trường": a kind named by a common noun
             out.append(Kind(fold(plain.group(1)).upper(), plain.group(1), (plain.group(1),)))
     return out
-
-
-def _expansion(acronym: str, texts: list[str]) -> str | None:
-    """The plan's words whose initials make the acronym ("Cụm công nghiệp" for CCN), lower case."""
-    size = len(acronym)
-    wanted = fold(acronym)
-    for text in texts:
-        words = text.split()
-        for n in range(len(words) - size + 1):
-            run = words[n:n + size]
-            if "".join(fold(w)[:1] for w in run) == wanted and all(fold(w).isalpha() for w in run):
-                return " ".join(run).lower()
-    return None
 
 
 def _group_words(text: str, kinds: list[Kind]) -> str:
