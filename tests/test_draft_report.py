@@ -193,3 +193,8 @@ def test_a_report_recorded_before_texts_were_kept_is_read_again(store, campaign)
     assert f"“{first_line}" in lines
     (doc_id,) = [d.id for d in store.documents() if d.filename == "d05.docx"]
     assert store.section_texts([doc_id])[doc_id][0].text == texts_by_key["I"]
+
+
+def test_the_signature_block_is_no_sections_text(sample_draft):
+    lines = texts(sample_draft.read_bytes())
+    assert not any(line.lstrip("“").startswith("Nơi nhận") for line in lines)

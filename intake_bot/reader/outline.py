@@ -202,11 +202,12 @@ def _scan(content: Content, start: int) -> list[_Heading]:
     previous: Paragraph | None = None
     for index, block in enumerate(content.blocks[start:], start):
         if isinstance(block, Table):
+            signature = any(is_signature_line((cell or "").strip().split("\n")[0]) for row in block.rows for cell in row)
             if headings:
                 headings[-1].text_chars += sum(len(collapse(c or "")) for row in block.rows for c in row)
-                headings[-1].paragraphs.extend(_row_line(row) for row in block.rows if _row_line(row))
-            if any(is_signature_line((cell or "").strip().split("\n")[0]) for row in block.rows for cell in row):
-                in_signature = True
+                if not (signature or in_signature):   # the signature block is no section's text
+                    headings[-1].paragraphs.extend(_row_line(row) for row in block.rows if _row_line(row))
+            in_signature = in_signature or signature
             previous = None
             continue
         text = collapse(block.text or "")
@@ -226,7 +227,7 @@ def _scan(content: Content, start: int) -> list[_Heading]:
         if heading is None:
             if last is not None:
                 last.text_chars += len(text)
-                if text:
+                if text and not in_signature:
                     last.paragraphs.append(text)
             continue
         heading.index = index
