@@ -68,7 +68,21 @@ def check_templates(campaign) -> list[Outcome]:
                                     f"{type(exc).__name__}: {exc}"))
         else:
             outcomes.append(Outcome("ok", f"{name} templates rendered ({what}, sample data)"))
-    return outcomes
+    return outcomes + _templates_not_reached(campaign)
+
+
+def _templates_not_reached(campaign) -> list[Outcome]:
+    """The template files of the folder that no sample mail read: a mistake in one of them would
+    only show when such a mail is sent."""
+    from .templating import environment
+
+    read = environment(campaign.templates_dir).loader.read
+    files = sorted(p.name for p in Path(campaign.templates_dir).glob("*.j2"))
+    left = [name for name in files if name not in read]
+    if not left:
+        return [Outcome("ok", f"every template file in {campaign.templates_dir} rendered ({len(files)} files)")]
+    return [Outcome("warn", f"templates {campaign.templates_dir}: {len(left)} of {len(files)} files not rendered "
+                            "by check (no sample mail uses them)", ", ".join(left))]
 
 
 def check_recipients(campaign) -> list[Outcome]:

@@ -50,12 +50,26 @@ from .text import nfc, shown_name
 from .vnformat import vn_date, vn_datetime, vn_number, vn_short_date
 
 
+class RecordingLoader(FileSystemLoader):
+    """A FileSystemLoader that remembers which templates it read (`check` reports the files its
+    sample mails did not reach)."""
+
+    def __init__(self, searchpath: str):
+        super().__init__(searchpath)
+        self.read: set[str] = set()
+
+    def get_source(self, environment, template):
+        found = super().get_source(environment, template)
+        self.read.add(template)
+        return found
+
+
 @lru_cache(maxsize=8)
 def environment(templates_dir: Path) -> DataSandbox:
     """One environment per templates folder: compiled templates are kept (Jinja still reloads
     a template whose file the operator edited)."""
     env = DataSandbox(
-        loader=FileSystemLoader(str(templates_dir)),
+        loader=RecordingLoader(str(templates_dir)),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -112,3 +112,18 @@ def test_imaps_on_a_plain_port_is_one_clear_line(tmp_path, capsys, dovecot, smtp
     assert code == 1
     assert re.search(r"(?m)^fail  IMAP login imaps://.*TLS handshake", err)
     assert re.search(r"(?m)^fail  SMTP login smtps://.*TLS handshake.*is smtp://", err)
+
+
+def test_check_names_the_template_files_no_sample_reaches(tmp_path, capsys):
+    code, out, _ = run(capsys, "--data-dir", str(tmp_path / "d"), "check")
+    assert code == 0 and re.search(r"(?m)^ok    every template file in .* rendered \(\d+ files\)$", out)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    for f in (REPO / "templates").iterdir():
+        (templates / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    (templates / "acknowledge_old.txt.j2").write_text("{{ unit.name }", encoding="utf-8")
+    config = SEED.read_text(encoding="utf-8").replace('templates = "../templates"', f'templates = "{templates}"')
+    (tmp_path / "c.toml").write_text(config, encoding="utf-8")
+    code, out, _ = run(capsys, "--config", str(tmp_path / "c.toml"), "--data-dir", str(tmp_path / "d"), "check")
+    assert code == 0
+    assert re.search(r"(?m)^warn  templates .*: 1 of \d+ files not rendered by check .*: acknowledge_old\.txt\.j2$", out)
