@@ -98,7 +98,8 @@ def campaign():
 
 @pytest.mark.parametrize("line", [
     "GÁN #12 Văn Lâm", "gan #12 van lam", "ASSIGN #12 ubnd-van-lam", "  - 1.  Gán   # 12  UBND huyện Văn Lâm",
-    "* gán 12 ubnd huyen van lam", "2) GAN #12 Van-Lam",
+    "* gán 12 ubnd huyen van lam", "2) GAN #12 Van-Lam", "GÁN #12 Ủy ban nhân dân huyện Văn Lâm",
+    "gan #12 UY BAN NHAN DAN HUYEN VAN LAM", "GÁN #12 UBND HUYỆN VĂN LÂM",
 ])
 def test_one_command_many_spellings(campaign, line):
     parsed = parse_line(line, campaign)
