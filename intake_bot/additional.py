@@ -49,8 +49,8 @@ def due_request_reminders(campaign: Campaign, store, progress, now: dt.datetime,
             continue
         slot = slot_due(dataclasses.replace(campaign, deadline=row.deadline), now, calendar)
         to = unit_recipients(unit, p)
-        if slot is None or not to:
-            continue
+        if slot is None or not to or slot.day == row.created_at.astimezone(campaign.tz).date():
+            continue  # none due, nobody to write to, or the request itself went out today
         draft = request_draft(campaign, unit, refs[row.id], row.text, row.deadline, row.created_at, to, now,
                               slot=slot, calendar=calendar)
         mail = store.outgoing(row.outgoing_key) if row.outgoing_key else None

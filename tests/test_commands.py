@@ -688,3 +688,14 @@ def test_on_behalf_takes_the_forwarded_report_of_a_command_mail(capsys, data, te
 def test_on_behalf_needs_a_mail_and_notify_needs_on_behalf(capsys, data):
     assert "chỉ dùng trong thư" in command(capsys, data, "NỘP THAY Mỹ Hào")["effect"]
     assert "chỉ dùng cùng thư" in command(capsys, data, "BÁO ĐƠN VỊ")["effect"]
+
+
+def test_a_request_is_not_reminded_on_the_day_it_went_out(capsys, data):
+    command(capsys, data, "YÊU CẦU BỔ SUNG Yên Mỹ 17/5: số lao động")  # 14/5 is 3 working days before
+
+    def request_reminders(now):
+        code, out, _ = cli(capsys, data, "remind", "--dry-run", "--json", now=now)
+        return [r["unit"] for r in json.loads(out) if r["kind"] == "reminder_request"]
+
+    assert request_reminders("2024-05-14T17:30:00+07:00") == []
+    assert request_reminders("2024-05-16T08:30:00+07:00") == ["ubnd-yen-my"]
