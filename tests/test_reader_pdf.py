@@ -18,7 +18,7 @@ from bench.extract import APPENDIX_HEADER, appendix_rows, build_report_docx, doc
 from intake_bot.reason import Reason
 from intake_bot.reader.docx import read_docx
 from intake_bot.reader.model import Paragraph, Table, UnreadableFile
-from intake_bot.reader.pdf import _append_part, _Assembler, _group_lines, _Page, _TablePart, _Word, read_pdf
+from intake_bot.reader.pdf import _append_part, _Assembler, _continues, _group_lines, _Page, _TablePart, _Word, read_pdf
 
 from .conftest import CORPUS, SHARED
 
@@ -217,6 +217,32 @@ def test_row_split_by_the_page_break_is_joined_back():
     _append_part(first, rest)
     assert first.rows == [header, ["1", "CCN Tân Quang", "Đang hoàn thiện hạ tầng"], ["2", "CCN Lạc Hồng", ""]]
     assert (first.page, first.last_page) == (3, 4)
+
+
+def test_a_total_row_first_on_the_next_page_stays_a_row():
+    """Its STT is empty too, but it has numbers where the row above has them: not a split row."""
+    header = ["STT", "Tên CCN", "Diện tích (ha)"]
+    first = _TablePart(rows=[header, ["15", "CCN Số 15", "55,5"]], page=1, top=500, column_edges=[50, 90, 300, 400])
+    rest = _TablePart(rows=[["", "Tổng cộng", "760,5"]], page=2, top=60, column_edges=[50, 90, 300, 400])
+    assert _continues(first, rest)
+    _append_part(first, rest)
+    assert first.rows == [header, ["15", "CCN Số 15", "55,5"], ["", "Tổng cộng", "760,5"]]
+
+
+def test_a_header_whose_merged_cell_hides_an_edge_joins_the_finer_part_below():
+    """The header's first row ends page 1 ("Diện tích (ha)" over two columns, the last cell's
+    words parted by the break); page 2 has the second header row and the data."""
+    first = _TablePart(rows=[["STT", "Tên CCN", "Diện tích (ha)", "Tỷ lệ lấp"]], page=1, top=500,
+                       column_edges=[50, 90, 300, 500, 600])
+    rest = _TablePart(rows=[["", "", "Tổng", "Đất cho thuê", "đầy (%)"], ["1", "CCN Số 1", "41,5", "21,25", "50"]],
+                      page=2, top=60, column_edges=[50, 90, 300, 401, 500, 600])
+    assert _continues(first, rest)
+    _append_part(first, rest)
+    assert first.rows == [["STT", "Tên CCN", "Diện tích (ha) Tổng", "Đất cho thuê", "Tỷ lệ lấp đầy (%)"],
+                          ["1", "CCN Số 1", "41,5", "21,25", "50"]]
+    other = _TablePart(rows=[["a", "b", "c"]], page=2, top=60, column_edges=[50, 120, 300, 600])
+    assert not _continues(_TablePart(rows=[["x", "y", "z", "w"]], page=1, top=500,
+                                     column_edges=[50, 90, 300, 500, 600]), other)
 
 
 # --- layout rules on laid-out words ---------------------------------------------------------------

@@ -170,14 +170,10 @@ def test_pdf_table_whose_last_row_runs_onto_the_next_page(pdf_reports):
     assert appendix_names(pdf_reports["last-row-on-next-page.pdf"]) == [f"CCN Số {n}" for n in range(1, 17)]
 
 
-@pytest.mark.xfail(strict=True, reason="pdf.py joins a row whose first cell is empty at the top of a page to the row "
-                                       "above it, taking a total row for the end of a row split by the page break")
 def test_pdf_total_row_alone_on_the_next_page(pdf_reports):
     assert appendix_names(pdf_reports["total-row-on-next-page.pdf"]) == [f"CCN Số {n}" for n in range(1, 16)]
 
 
-@pytest.mark.xfail(strict=True, reason="pdf.py does not join a table part whose merged cell hides a column edge "
-                                       "(the header's first row) to its continuation on the next page")
 def test_pdf_two_row_header_parted_by_a_page_break(pdf_reports):
     assert appendix_names(pdf_reports["header-parted-by-a-page-break.pdf"]) == ["CCN Số 1", "CCN Số 2", "CCN Số 3"]
 

@@ -533,6 +533,10 @@ def _apply(matrix: tuple, x: float, y: float) -> tuple[float, float]:
 # --- tables: pdfplumber's table finder on the rules, cells filled with the page's words ----------
 
 _MIN_CELLS_OF_ONE_ROW = 3
+# Column edges of two table parts within this many points are the same edge (pdfplumber snaps
+# rules within 3 pt).
+_EDGE_SLACK = 3
+_NUMBER = re.compile(r"^[-+]?\d[\d.,]*\s*%?$")
 
 
 def _find_tables(page: _Page, graphics: _Graphics, warnings: list[Reason]) -> None:
@@ -880,14 +884,38 @@ class _Span:
 
 def _continues(previous: object, part: _TablePart) -> bool:
     """Whether a table part at the top of a page continues the table ending the page before:
-    same number of columns, and either the same column edges or a repeated header row."""
+    the same column edges (or the page before has fewer, hidden by a merged cell: a two-row
+    header parted by the break), or a repeated header row."""
     if not isinstance(previous, _TablePart) or part.page != previous.last_page + 1:
         return False
-    if len(part.rows[0]) != len(previous.rows[0]):
-        return False
-    same_edges = len(part.column_edges) == len(previous.column_edges) and all(
-        abs(a - b) <= 3 for a, b in zip(part.column_edges, previous.column_edges))
-    return same_edges or _repeated_header_rows(previous, part) > 0
+    if len(part.rows[0]) == len(previous.rows[0]) and _same_edges(previous.column_edges, part.column_edges):
+        return True
+    if len(previous.column_edges) < len(part.column_edges) and _coarser(previous.column_edges, part.column_edges):
+        return True
+    return len(part.rows[0]) == len(previous.rows[0]) and _repeated_header_rows(previous, part) > 0
+
+
+def _same_edges(one: list[float], two: list[float]) -> bool:
+    return len(one) == len(two) and all(abs(a - b) <= _EDGE_SLACK for a, b in zip(one, two))
+
+
+def _coarser(edges: list[float], finer: list[float]) -> bool:
+    """Whether every edge of `edges` is one of `finer`, the outer ones included."""
+    return (abs(edges[0] - finer[0]) <= _EDGE_SLACK and abs(edges[-1] - finer[-1]) <= _EDGE_SLACK
+            and all(any(abs(edge - other) <= _EDGE_SLACK for other in finer) for edge in edges))
+
+
+def _regrid(part: _TablePart, edges: list[float]) -> None:
+    """The part's rows on the finer column edges: a cell that spans several of them keeps its
+    text in the first, and the cells it covers hold ""."""
+    starts = [min(range(len(edges) - 1), key=lambda n: abs(edges[n] - edge)) for edge in part.column_edges[:-1]]
+    rows = []
+    for row in part.rows:
+        wide = [""] * (len(edges) - 1)
+        for start, text in zip(starts, row):
+            wide[start] = text
+        rows.append(wide)
+    part.rows, part.column_edges = rows, list(edges)
 
 
 def _repeated_header_rows(previous: _TablePart, part: _TablePart) -> int:
@@ -899,10 +927,21 @@ def _repeated_header_rows(previous: _TablePart, part: _TablePart) -> int:
 
 
 def _append_part(previous: _TablePart, part: _TablePart) -> None:
+    if len(previous.column_edges) < len(part.column_edges):
+        _regrid(previous, part.column_edges)
     rows = part.rows[_repeated_header_rows(previous, part):]
-    # A row the page break split goes on with its first cell (STT) empty: join it back.
-    if rows and not rows[0][0] and any(rows[0]) and previous.rows[-1][0]:
+    if rows and _split_row(previous.rows[-1], rows[0]):
         previous.rows[-1] = [collapse(f"{above} {below}") for above, below in zip(previous.rows[-1], rows[0])]
         rows = rows[1:]
     previous.rows.extend(rows)
     previous.last_page = part.page
+
+
+def _split_row(above: list[str], below: list[str]) -> bool:
+    """Whether `below`, first on its page, is the rest of the row `above` that the page break
+    split: its first cell (STT) empty and the row above's not, and no column with a number on
+    both sides (a number is never split over two pages; a total row under the last data row
+    has numbers where the row above has them)."""
+    if below[0] or not any(below) or not above[0]:
+        return False
+    return not any(_NUMBER.match(one) and _NUMBER.match(two) for one, two in zip(above, below))
