@@ -256,6 +256,9 @@ class Variant:
     repeat_header: bool = False     # the header row repeats on each page
     row_split: bool = False         # appendix rows may break across pages (Word's default)
     portrait_appendix: bool = False # the appendix stays in the portrait section
+    # The appendix table(s) with their borders removed: only a PDF shows it (no lines drawn). Not
+    # in CHOICES, so that the seeded samples stay as they were; `--borderless` in a run by hand.
+    borderless: bool = False
     # Text
     nfd: bool = False
     nbsp: bool = False
@@ -969,8 +972,8 @@ def _one_table(doc: _Doc, variant: Variant, zones: dict[str, dict[str, list[_Zon
         widths = [w * 9000 // sum(widths) for w in widths]
         rows = [re.sub(r'<w:tcW w:w="(\d+)"', lambda m: f'<w:tcW w:w="{int(m.group(1)) * 9000 // total}"', row)
                 for row, total in ((row, sum(w for _, _, w in columns)) for row in rows)]
-    doc.blocks.append(_tbl(rows, widths, borders=True, header_rows=header_rows if variant.repeat_header else 0,
-                           cant_split=not variant.row_split))
+    doc.blocks.append(_tbl(rows, widths, borders=not variant.borderless,
+                           header_rows=header_rows if variant.repeat_header else 0, cant_split=not variant.row_split))
 
 
 def _appendix_after(doc: _Doc, profile: Profile, variant: Variant, writer: Writer, report_ref: str,
@@ -1104,6 +1107,45 @@ def _xlsx_value(zone: _Zone, role: str, variant: Variant, rng, percent: bool):
     return None
 
 
+def printable_workbook(report: Report) -> Report:
+    """The workbook set up to print as units print it: landscape, fitted to the page's width,
+    no grid lines (the default), wrapped text in columns as wide as a clerk makes them, at the
+    top of rows whose height fits it, numbers centred - the PDF of an appendix without lines.
+    (Text at the bottom of rows too low for it runs into the row above, and a number pressed
+    against the text of the next column leaves no white between them: the reader does not
+    read those.)"""
+    import openpyxl
+    from openpyxl.styles import Alignment
+
+    from intake_bot.text import fold
+
+    book = openpyxl.load_workbook(io.BytesIO(report.data))
+    for sheet in book.worksheets:
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+        sheet.print_options.gridLines = False
+        header = next(row for row in sheet.iter_rows(values_only=True) if sum(v is not None for v in row) > 2)
+        widths = {}
+        for column, text in enumerate(header, 1):
+            words = set(fold(str(text or "")).split())
+            widths[column] = 34 if words & {"chu", "nha", "doanh"} else 24 if words & {"ten"} else 12
+            sheet.column_dimensions[openpyxl.utils.get_column_letter(column)].width = widths[column]
+        for row in sheet.iter_rows():
+            lines = 1
+            for cell in row:
+                number = isinstance(cell.value, (int, float))
+                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="center" if number else None)
+                if cell.value is not None and cell.coordinate not in sheet.merged_cells:
+                    lines = max(lines, -(-len(str(cell.value)) // widths.get(cell.column, 12)))
+            # The height a clerk's "fit row height" gives: wrapped text never runs out of its row.
+            sheet.row_dimensions[row[0].row].height = 15 * lines + 3
+    out = io.BytesIO()
+    book.save(out)
+    return dataclasses.replace(report, data=out.getvalue())
+
+
 # ------------------------------------------------------------------ PDF through LibreOffice
 
 # One LibreOffice call converts this many files (it starts slowly; a call of some 250 files or
@@ -1112,8 +1154,9 @@ _PDF_BATCH = 100
 
 
 def to_pdf(reports: list[Report], workdir: Path) -> list[Report]:
-    """The reports converted to PDF by LibreOffice, in as few calls as can be (own profile under
-    `workdir`); a report LibreOffice could not convert is left out."""
+    """The reports (.docx, or .xlsx made printable) converted to PDF by LibreOffice, in as few
+    calls as can be (own profile under `workdir`); a report LibreOffice could not convert is left
+    out. Names must differ by more than their extension."""
     sources = []
     for report in reports:
         path = workdir / report.name

@@ -32,6 +32,12 @@ _SPACES = "\u0020\u00a0\u2009\u202f\u2007"
 _SPACE_GROUPED = re.compile(rf"^\d{{1,3}}(?:[{_SPACES}]\d{{3}})+(?:[.,]\d+)?$")
 _WRAPPED = re.compile(rf"^\d[\d.,]*(?:[{_SPACES}][\d.,]+){{1,2}}$")
 _NUMBER = re.compile(r"^\d[\d.,]*$")
+_NUMBER_AS_PRINTED = re.compile(r"^[-+]?\d[\d.,]*\s*%?$")
+
+
+def is_number_text(text: str) -> bool:
+    """Whether a cell's text is a number alone ("1.234,5", "92,5%"), as a layout sees it."""
+    return bool(_NUMBER_AS_PRINTED.match(text))
 
 
 def parse_number(text) -> float | None:

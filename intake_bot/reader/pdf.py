@@ -57,7 +57,9 @@ from pdfplumber.table import TableFinder
 from ..reason import Reason
 from ..text import collapse, fold
 from ..vnformat import vn_number
+from .lineless import LinelessTable, find_lineless_tables
 from .model import Content, Paragraph, Table, UnreadableFile
+from .numbers import is_number_text
 
 _MAX_CHARS_PER_PAGE = 60_000
 _MAX_OBJECTS_PER_PAGE = 20_000
@@ -74,6 +76,10 @@ _SCAN_PATHS = 200
 # tiny (a digital-signature stamp on a scan must not make it a text document).
 _SCAN_DOC_CHARS_PER_PAGE = 100
 
+# Column edges of two table parts within this many points are the same edge: pdfplumber snaps
+# rules within 3 pt; the gutters of a table without lines move with the words on each page.
+_EDGE_SLACK = 3
+_LINELESS_EDGE_SLACK = 10
 # A gap between two words wider than this many font sizes separates side-by-side columns.
 _WIDE_GAP = 2.5
 # Side-by-side cells may hold a signature space: lines further apart than this many sizes end it.
@@ -164,13 +170,14 @@ class _Line:
 
 @dataclass
 class _TablePart:
-    """One ruled table as found on one page."""
+    """One table (ruled, or drawn without lines) as found on one page."""
 
     rows: list[list[str]]
     page: int
     top: float
     column_edges: list[float]
     last_page: int = 0
+    edge_slack: float = _EDGE_SLACK
 
     def __post_init__(self) -> None:
         self.last_page = self.last_page or self.page
@@ -233,6 +240,9 @@ def read_pdf(data: bytes, max_pages: int = 300) -> Content:
     for page in pages:
         page.lines = _group_lines(page.words, page.number)
     _drop_page_furniture(pages)
+    carried = None
+    for page in pages:
+        carried = _lineless_tables(page, carried)
     content.blocks = _Assembler(pages).blocks()
     return content
 
@@ -533,10 +543,6 @@ def _apply(matrix: tuple, x: float, y: float) -> tuple[float, float]:
 # --- tables: pdfplumber's table finder on the rules, cells filled with the page's words ----------
 
 _MIN_CELLS_OF_ONE_ROW = 3
-# Column edges of two table parts within this many points are the same edge (pdfplumber snaps
-# rules within 3 pt).
-_EDGE_SLACK = 3
-_NUMBER = re.compile(r"^[-+]?\d[\d.,]*\s*%?$")
 
 
 def _find_tables(page: _Page, graphics: _Graphics, warnings: list[Reason]) -> None:
@@ -583,6 +589,20 @@ def _find_tables(page: _Page, graphics: _Graphics, warnings: list[Reason]) -> No
         edges = sorted({round(cell[0], 1) for cell in table.cells}) + [round(box[2], 1)]
         page.tables.append(_TablePart(rows=rows, page=page.number, top=box[1], column_edges=edges))
     page.words = outside
+
+
+def _lineless_tables(page: _Page, carried: LinelessTable | None) -> LinelessTable | None:
+    """Tables drawn without lines among the page's lines (those of ruled tables are gone
+    already) become table parts; their lines are no longer paragraphs. `carried` is the table
+    without lines that ended the page before (its lines at the top of this page go on with it);
+    the one that ends this page is returned."""
+    tables = find_lineless_tables(page.lines, carried)
+    last = tables[-1] if tables and tables[-1].last == len(page.lines) - 1 else None
+    for table in reversed(tables):
+        page.tables.append(_TablePart(rows=table.rows, page=page.number, top=table.top,
+                                      column_edges=table.column_edges, edge_slack=_LINELESS_EDGE_SLACK))
+        del page.lines[table.first:table.last + 1]
+    return last
 
 
 def _cell_text(cell: tuple | None, words: list[_Word], number: int) -> str:
@@ -888,15 +908,16 @@ def _continues(previous: object, part: _TablePart) -> bool:
     header parted by the break), or a repeated header row."""
     if not isinstance(previous, _TablePart) or part.page != previous.last_page + 1:
         return False
-    if len(part.rows[0]) == len(previous.rows[0]) and _same_edges(previous.column_edges, part.column_edges):
+    slack = max(previous.edge_slack, part.edge_slack)
+    if len(part.rows[0]) == len(previous.rows[0]) and _same_edges(previous.column_edges, part.column_edges, slack):
         return True
     if len(previous.column_edges) < len(part.column_edges) and _coarser(previous.column_edges, part.column_edges):
         return True
     return len(part.rows[0]) == len(previous.rows[0]) and _repeated_header_rows(previous, part) > 0
 
 
-def _same_edges(one: list[float], two: list[float]) -> bool:
-    return len(one) == len(two) and all(abs(a - b) <= _EDGE_SLACK for a, b in zip(one, two))
+def _same_edges(one: list[float], two: list[float], slack: float) -> bool:
+    return len(one) == len(two) and all(abs(a - b) <= slack for a, b in zip(one, two))
 
 
 def _coarser(edges: list[float], finer: list[float]) -> bool:
@@ -944,4 +965,4 @@ def _split_row(above: list[str], below: list[str]) -> bool:
     has numbers where the row above has them)."""
     if below[0] or not any(below) or not above[0]:
         return False
-    return not any(_NUMBER.match(one) and _NUMBER.match(two) for one, two in zip(above, below))
+    return not any(is_number_text(one) and is_number_text(two) for one, two in zip(above, below))
