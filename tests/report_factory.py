@@ -22,7 +22,11 @@ set, rows by kind + group + normalised name, cells within 0.01, metadata normali
 Run by hand for a larger sample (prints failures per switch):
 
     python -m tests.report_factory --count 600 [--pdf 60] [--xlsx 60] [--seed 1] [--density 0.3]
-                                   [--show 5] [--keep DIR]
+                                   [--borderless 30] [--xlsx-pdf 20] [--show 5] [--keep DIR]
+
+`--borderless` converts reports again with the appendix table's borders removed (`Variant.
+borderless`), `--xlsx-pdf` prints workbooks to PDF without grid lines (`printable_workbook`;
+LibreOffice Calc): tables that a PDF shows without lines.
 """
 from __future__ import annotations
 
@@ -1110,10 +1114,11 @@ def _xlsx_value(zone: _Zone, role: str, variant: Variant, rng, percent: bool):
 def printable_workbook(report: Report) -> Report:
     """The workbook set up to print as units print it: landscape, fitted to the page's width,
     no grid lines (the default), wrapped text in columns as wide as a clerk makes them, at the
-    top of rows whose height fits it, numbers centred - the PDF of an appendix without lines.
-    (Text at the bottom of rows too low for it runs into the row above, and a number pressed
-    against the text of the next column leaves no white between them: the reader does not
-    read those.)"""
+    top of rows whose height fits it, the header and numbers centred - the PDF of an appendix
+    without lines. (Text at the bottom of rows too low for it runs into the row above, a number
+    pressed against the text of the next column leaves no white between them, and a header
+    written from the left over centred numbers leaves white inside a column: the reader does
+    not read those.)"""
     import openpyxl
     from openpyxl.styles import Alignment
 
@@ -1126,7 +1131,8 @@ def printable_workbook(report: Report) -> Report:
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
         sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
         sheet.print_options.gridLines = False
-        header = next(row for row in sheet.iter_rows(values_only=True) if sum(v is not None for v in row) > 2)
+        at, header = next((n, row) for n, row in enumerate(sheet.iter_rows(values_only=True), 1)
+                          if sum(v is not None for v in row) > 2)
         widths = {}
         for column, text in enumerate(header, 1):
             words = set(fold(str(text or "")).split())
@@ -1135,8 +1141,8 @@ def printable_workbook(report: Report) -> Report:
         for row in sheet.iter_rows():
             lines = 1
             for cell in row:
-                number = isinstance(cell.value, (int, float))
-                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="center" if number else None)
+                centred = isinstance(cell.value, (int, float)) or at <= cell.row <= at + 1
+                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="center" if centred else None)
                 if cell.value is not None and cell.coordinate not in sheet.merged_cells:
                     lines = max(lines, -(-len(str(cell.value)) // widths.get(cell.column, 12)))
             # The height a clerk's "fit row height" gives: wrapped text never runs out of its row.
@@ -1237,6 +1243,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=300, help="random combinations (besides single switches)")
     parser.add_argument("--pdf", type=int, default=0, help="how many of them also as PDF (LibreOffice)")
     parser.add_argument("--xlsx", type=int, default=0, help="appendix workbooks")
+    parser.add_argument("--borderless", type=int, default=0,
+                        help="how many reports also as PDF with the appendix table's borders removed")
+    parser.add_argument("--xlsx-pdf", type=int, default=0,
+                        help="how many appendix workbooks also printed to PDF without grid lines")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--density", type=float, default=0.25)
     parser.add_argument("--show", type=int, default=3, help="examples to print per failure kind")
@@ -1254,6 +1264,14 @@ def main(argv: list[str] | None = None) -> int:
         chosen = rng.sample([r for r in reports if r.name.endswith(".docx")], min(args.pdf, len(reports)))
         with tempfile.TemporaryDirectory(prefix="report-factory-") as tmp:
             reports += to_pdf(chosen, Path(tmp))
+    if (args.borderless or args.xlsx_pdf) and shutil.which("soffice"):
+        docx = [r for r in reports if r.name.endswith(".docx")]
+        borderless = [build_report(r.unit, dataclasses.replace(r.variant, borderless=True), r.seed)
+                      for r in rng.sample(docx, min(args.borderless, len(docx)))]
+        books = [printable_workbook(dataclasses.replace(r, name=r.name.replace(".xlsx", "-printed.xlsx")))
+                 for r in rng.sample([r for r in reports if r.name.endswith(".xlsx")], min(args.xlsx_pdf, args.xlsx))]
+        with tempfile.TemporaryDirectory(prefix="report-factory-") as tmp:
+            reports += to_pdf(borderless + books, Path(tmp))
     failures: Counter = Counter()
     by_switch: Counter = Counter()
     totals: Counter = Counter()
@@ -1262,6 +1280,8 @@ def main(argv: list[str] | None = None) -> int:
     failed_by_format: Counter = Counter()
     for report in reports:
         fmt = report.name.rsplit(".", 1)[1]
+        if fmt == "pdf" and (report.variant.borderless or report.truth["metadata"] is None):
+            fmt = "pdf-lineless"    # a table drawn without lines: a Word table without borders, a workbook
         got = extract_bytes(report.data, report.name, campaign).to_json()
         told = extract_bytes(report.data, report.name, campaign, report.truth["unit"]).to_json() \
             if report.truth["unit"] else got
@@ -1286,7 +1306,7 @@ def main(argv: list[str] | None = None) -> int:
             examples.setdefault(kind, [])
             if len(examples[kind]) < args.show:
                 examples[kind].append(f"{report.name}: {problem} [{', '.join(report.variant.switches())}]")
-    print(f"documents: {len(reports)} ({dict((k, v) for k, v in totals.items() if k in ('docx', 'pdf', 'xlsx'))}),"
+    print(f"documents: {len(reports)} ({dict((k, v) for k, v in totals.items() if k in ('docx', 'pdf', 'xlsx', 'pdf-lineless'))}),"
           f" failing: {failed} ({dict(failed_by_format)})")
     for kind, count in failures.most_common():
         print(f"  {count:5d}  {kind}")

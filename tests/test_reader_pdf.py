@@ -18,7 +18,7 @@ from bench.extract import APPENDIX_HEADER, appendix_rows, build_report_docx, doc
 from intake_bot.reason import Reason
 from intake_bot.reader.docx import read_docx
 from intake_bot.reader.model import Paragraph, Table, UnreadableFile
-from intake_bot.reader.pdf import _append_part, _Assembler, _continues, _group_lines, _Page, _TablePart, _Word, read_pdf
+from intake_bot.reader.pdf import _append_part, _Assembler, _continues, _lineless_tables, _group_lines, _Page, _TablePart, _Word, read_pdf
 
 from .conftest import CORPUS, SHARED
 
@@ -430,3 +430,62 @@ def test_heading_over_three_lines_and_bold_lead_in(made_variants):
     assert [p.bold for p in found] == [True, False, False, False, False]
     assert found[0].text.startswith("2. Kết quả thực hiện") and found[0].text.endswith("giai đoạn 2021-2025")
     assert found[-1].text == "Về quy hoạch: đã rà soát, đề xuất đưa 3 cụm công nghiệp vào Quy hoạch tỉnh."
+
+
+# --- tables drawn without lines --------------------------------------------------------------------
+
+def cells_at(texts: list[str], columns: list[float], top: float, size: float = 10) -> list[_Word]:
+    """One line of a table without lines: each text laid out from its column's left edge."""
+    return [word for text, x0 in zip(texts, columns) if text for word in laid_out(text, x0, top, size)]
+
+
+def read_lines(*rows: list[_Word]) -> list:
+    """The blocks of one page, tables without lines found as read_pdf finds them."""
+    page = _Page(number=1, width=595, lines=_group_lines([word for row in rows for word in row], 1))
+    _lineless_tables(page, None)
+    return _Assembler([page]).blocks()
+
+
+COLUMNS = [85, 120, 230, 400, 460]
+
+
+def test_a_table_without_lines_is_read_by_its_gutters_with_wrapped_cells_joined():
+    rows = [cells_at(["STT", "Tên CCN", "Chủ đầu tư", "Diện tích", "Tỷ lệ"], COLUMNS, 100),
+            cells_at(["1", "CCN Tân Quang", "Công ty CP Đông Á", "47,7", "63,8"], COLUMNS, 114),
+            cells_at(["2", "CCN Lạc Hồng", "Công ty TNHH Phát triển", "30,5", "5"], COLUMNS, 128),
+            cells_at(["", "", "hạ tầng Hồng Hà", "", ""], COLUMNS, 142),
+            cells_at(["", "Tổng cộng", "", "78,2", ""], COLUMNS, 156)]
+    blocks = read_lines(laid_out("Kết quả đầu tư các cụm công nghiệp trên địa bàn huyện", 85, 80), *rows,
+                        laid_out("Đoạn văn sau bảng chạy hết chiều rộng trang giấy in của báo cáo.", 85, 180))
+    assert [type(block) for block in blocks] == [Paragraph, Table, Paragraph]
+    assert blocks[1].rows == [["STT", "Tên CCN", "Chủ đầu tư", "Diện tích", "Tỷ lệ"],
+                              ["1", "CCN Tân Quang", "Công ty CP Đông Á", "47,7", "63,8"],
+                              ["2", "CCN Lạc Hồng", "Công ty TNHH Phát triển hạ tầng Hồng Hà", "30,5", "5"],
+                              ["", "Tổng cộng", "", "78,2", ""]]
+
+
+def test_cells_at_the_bottom_of_their_rows_join_upwards():
+    """A workbook's default: the wrapped cell's first line stands above the row's other cells."""
+    rows = [cells_at(["STT", "Tên CCN", "Chủ đầu tư", "Diện tích", "Tỷ lệ"], COLUMNS, 100),
+            cells_at(["", "", "Công ty TNHH Phát triển", "", ""], COLUMNS, 114),
+            cells_at(["1", "CCN Lạc Hồng", "hạ tầng Hồng Hà", "30,5", "5"], COLUMNS, 128),
+            cells_at(["2", "CCN Tân Quang", "Công ty CP Đông Á", "47,7", "63,8"], COLUMNS, 142)]
+    table = read_lines(*rows)[0]
+    assert table.rows[1:] == [["1", "CCN Lạc Hồng", "Công ty TNHH Phát triển hạ tầng Hồng Hà", "30,5", "5"],
+                              ["2", "CCN Tân Quang", "Công ty CP Đông Á", "47,7", "63,8"]]
+
+
+def test_prose_and_side_by_side_blocks_are_not_tables_without_lines():
+    """Justified lines stretch every space alike (some beyond a gutter's width); the header's
+    two cells are a side-by-side block, not a table."""
+    rows = [laid_out("ỦY BAN NHÂN DÂN", 60, 40, bold=True), laid_out("CỘNG HÒA XÃ HỘI CHỦ NGHĨA", 330, 40, bold=True),
+            laid_out("Số: 9/BC", 70, 54), laid_out("Hưng Yên, ngày 8 tháng 5", 345, 54)]
+    top = 90
+    for _ in range(3):
+        rows += [justified("Các xã rà soát kế hoạch năm", 85, 520, top + 14 * line) for line in range(3)]
+        rows.append(laid_out("dòng cuối.", 85, top + 42))
+        top += 62
+    assert max(b.x0 - a.x1 for a, b in zip(rows[4], rows[4][1:])) > 10   # wider than a gutter
+    blocks = read_lines(*rows)
+    assert [type(block) for block in blocks] == [Table, Paragraph, Paragraph, Paragraph]
+    assert len(blocks[0].rows[0]) == 2

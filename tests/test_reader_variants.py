@@ -5,6 +5,7 @@ by kind + group + name, cells, metadata, unit told without --unit). A larger run
 `python -m tests.report_factory --count 600 --pdf 100 --xlsx 60`."""
 from __future__ import annotations
 
+import dataclasses
 import random
 import shutil
 
@@ -19,8 +20,8 @@ from intake_bot.reader.pdf import read_pdf
 
 from .conftest import hung_yen_appendix
 from .docx_builder import build_docx, paragraph
-from .report_factory import (UNITS, Report, Variant, build_appendix_xlsx, build_report, differences, random_variant,
-                             single_variants, to_pdf)
+from .report_factory import (UNITS, Report, Variant, build_appendix_xlsx, build_report, differences,
+                             printable_workbook, random_variant, single_variants, to_pdf)
 
 SCHEMA = hung_yen_appendix()
 
@@ -176,6 +177,54 @@ def test_pdf_total_row_alone_on_the_next_page(pdf_reports):
 
 def test_pdf_two_row_header_parted_by_a_page_break(pdf_reports):
     assert appendix_names(pdf_reports["header-parted-by-a-page-break.pdf"]) == ["CCN Số 1", "CCN Số 2", "CCN Số 3"]
+
+
+# Tables drawn without lines: Word tables whose borders were removed, and workbooks printed
+# without grid lines (LibreOffice Calc); a report with no table at all, whose prose stays prose.
+LINELESS_CASES = [
+    ("ubnd-yen-my", Variant(borderless=True), 1),
+    ("bql-kcn", Variant(borderless=True, groups="merged", blank_investor=True), 2),
+    ("so-cong-thuong", Variant(borderless=True, two_row_header=True, odd_numbers=True), 3),
+    ("ubnd-van-lam", Variant(borderless=True, long_table=True, repeat_header=True), 4),
+    ("ubnd-an-thi", Variant(borderless=True, portrait_appendix=True, reorder=True), 6),
+    ("ubnd-van-lam", Variant(borderless=True, groups="words", stt="dot", none_rows=True), 8),
+    ("bql-kcn", Variant(borderless=True, numbering_row=True, subtotals=True, no_stt=True), 9),
+]
+PRINTED_WORKBOOKS = [("ubnd-van-lam", Variant(), 1)]
+PROSE_ONLY = ("ubnd-yen-my", Variant(appendix="none"), 10)
+
+
+@pytest.fixture(scope="module")
+def lineless_reports(tmp_path_factory):
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed: no PDF conversions")
+    books = [printable_workbook(build_appendix_xlsx(*case)) for case in PRINTED_WORKBOOKS]
+    books = [dataclasses.replace(book, name=book.name.replace(".xlsx", "-printed.xlsx")) for book in books]
+    reports = [build_report(*case) for case in LINELESS_CASES + [PROSE_ONLY]] + books
+    return to_pdf(reports, tmp_path_factory.mktemp("lineless"))
+
+
+def test_tables_without_lines_read_as_tables(lineless_reports, campaign):
+    words = [r for r in lineless_reports if r.variant.borderless]
+    assert len(words) == len(LINELESS_CASES), "LibreOffice did not convert every report"
+    assert [(r.name, problems(r, campaign)) for r in words if problems(r, campaign)] == []
+
+
+def test_workbooks_printed_without_grid_lines_read_as_tables(lineless_reports, campaign):
+    printed = [r for r in lineless_reports if r.name.endswith("-printed.pdf")]
+    if not printed:
+        pytest.skip("LibreOffice Calc (libreoffice-calc-nogui) is not installed: workbooks not printed")
+    assert [(r.name, problems(r, campaign)) for r in printed if problems(r, campaign)] == []
+    assert all(r.truth["tables"] for r in printed)
+
+
+def test_a_plain_report_s_prose_is_no_table(lineless_reports, campaign):
+    """No table in the report: every block of three cells or more would be prose taken for one."""
+    report = next(r for r in lineless_reports if r.variant == PROSE_ONLY[1])
+    blocks = read_pdf(report.data).blocks
+    assert [b.rows for b in blocks if isinstance(b, Table) and len(b.rows[0]) > 2] == []
+    assert sum(isinstance(b, Paragraph) for b in blocks) > 20
+    assert problems(report, campaign) == []
 
 
 # ------------------------------------------------------------------ the mechanisms, one by one

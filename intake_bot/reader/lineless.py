@@ -144,7 +144,7 @@ def _table_from(lines: list, start: int, carried: LinelessTable | None = None) -
               for column in range(len(edges) - 1)]
     rows: list[list[_Cells]] = []
     for cells in grid:
-        if rows and _same_row(rows[-1], cells, widths):
+        if rows and _same_row(rows[-1], cells, widths, right):
             rows[-1].append(cells)
         else:
             rows.append([cells])
@@ -157,10 +157,10 @@ def _table_from(lines: list, start: int, carried: LinelessTable | None = None) -
 def _with_hidden_gutters(gutters: list[tuple[float, float]], lines: list, left: float,
                          right: float) -> list[tuple[float, float]]:
     """The gutters, and those the first line hid: white bands at least _GUTTER font sizes wide
-    that all the table's lines but a few leave free, where the others have text on both sides
-    (a header cell spanning two columns). A band no line touches, or one with text of the
-    other lines on one side only, is white inside a column (a header written from the left
-    over centred numbers), not between two."""
+    that all the table's lines but a few leave free, where those few run across it and the
+    others have text on both sides (a header cell spanning two columns). A band no line
+    touches, or one a line only reaches into, is white inside a column (a header written from
+    the left over centred numbers), not between two."""
     if not lines:
         return gutters
     size = max(line.size for line in lines)
@@ -184,17 +184,20 @@ def _with_hidden_gutters(gutters: list[tuple[float, float]], lines: list, left: 
             continue
         before = max([left] + [b for a, b in out if b <= x0])
         after = min([right] + [a for a, b in out if a >= x1])
-        others = [line for line in lines if not any(w.x0 < x1 and x0 < w.x1 for w in line.words)]
-        if any(before <= w.x0 and w.x1 <= x0 for line in others for w in line.words) and \
+        covering = [line for line in lines if any(w.x0 < x1 and x0 < w.x1 for w in line.words)]
+        others = [line for line in lines if line not in covering]
+        spanned = all(any(w.x0 < x0 and w.x1 > before for w in line.words)
+                      and any(w.x1 > x1 and w.x0 < after for w in line.words) for line in covering)
+        if spanned and any(before <= w.x0 and w.x1 <= x0 for line in others for w in line.words) and \
                 any(x1 <= w.x0 and w.x1 <= after for line in others for w in line.words):
             out.append((x0, x1))
     return sorted(out)
 
 
 def _fit(gutters: list[tuple[float, float]], line) -> list[tuple[float, float]] | None:
-    """The gutters narrowed by the line's words to the widest white they leave, or None when a
-    word crosses one. (A word inside a gutter is a cell aligned otherwise than the first line's:
-    a centred number under a header written from the left.)"""
+    """The gutters narrowed by the line's words, or None when a word crosses one. A word inside
+    a gutter splits it when it leaves gutter-wide white on both sides (a column the first line
+    left empty), else the gutter keeps the wider white."""
     out = []
     for x0, x1 in gutters:
         free = [(x0, x1)]
@@ -205,7 +208,8 @@ def _fit(gutters: list[tuple[float, float]], line) -> list[tuple[float, float]] 
                     if piece[1] - piece[0] >= _MIN_GUTTER_PT]
         if not free:
             return None
-        out.append(max(free, key=lambda piece: piece[1] - piece[0]))
+        wide = [piece for piece in free if piece[1] - piece[0] >= _GUTTER * line.size]
+        out.extend(wide if len(wide) > 1 else [max(free, key=lambda piece: piece[1] - piece[0])])
     return out
 
 
@@ -238,10 +242,11 @@ class _Cells:
         return words[-1].x1 - words[0].x0 if words else 0.0
 
 
-def _same_row(row: list[_Cells], below: _Cells, widths: list[float]) -> bool:
+def _same_row(row: list[_Cells], below: _Cells, widths: list[float], right: float) -> bool:
     """Whether the line `below` goes on with the row (its lines so far). A spanning title takes
     the lines that go on in its own columns only; a line that crosses the gutters starts a row
-    unless it goes on with a spanning title.
+    unless it goes on with a spanning title (it starts where the title starts, and the title's
+    line was full: its next word would have run past the table's right edge).
     A cell's lines follow each other: text in a column the row has left behind starts a row.
     Otherwise every column with text on both lines wraps: the text above and the next word would
     not fit the column's width - and where both are numbers, the one above fills the column (a
@@ -254,6 +259,10 @@ def _same_row(row: list[_Cells], below: _Cells, widths: list[float]) -> bool:
     if any(column in cells.runs for column in set(below.runs) - set(above.runs) for cells in row):
         return False
     size = above.line.size
+    if above.crossing:
+        first = below.line.words[0]
+        return (abs(below.line.x0 - above.line.x0) <= 0.5 * size
+                and above.line.x1 + 0.3 * size + first.x1 - first.x0 > right)
     for column in common:
         width, first = above.width(column), below.runs[column][0]
         if width + 0.3 * size + first.x1 - first.x0 <= widths[column] - 1:
