@@ -6,12 +6,15 @@ How a document is read, and why:
 * pypdfium2 gives every character of the text layer with its box and font, and every path and
   image the page draws. It reads text ~50x faster than pdfplumber (pdfminer), so every page is
   read with it alone; it also tells scanned pages (an image, next to no text) from text pages.
-* Tables come from pdfplumber's table finder (snap and join rules, intersections, cells, tables),
-  run only on pages that draw at least two horizontal and two vertical rules. The rules are read
+* Ruled tables come from pdfplumber's table finder (snap and join rules, intersections, cells,
+  tables), run only on pages that draw at least two horizontal and two vertical rules. The rules are read
   from the page's paths with pypdfium2 and handed over as explicit lines, so pdfplumber never
   parses the page again (that parse would cost as much as reading the whole page's text with
   pdfplumber); a cell's text is the page's words whose centre lies in the cell. Words inside a
   table never also become paragraphs.
+* Tables drawn without lines (a Word table whose borders were removed, a workbook printed without
+  grid lines) are found among the lines left over, by the white gutters between their columns
+  (`lineless.py`): only where no ruled table is, and never in prose.
 * Characters become words, words become lines (by vertical overlap), in a frame where the text
   runs left to right (a landscape table drawn sideways on a portrait page reads upright). Running
   headers and footers (the same text at the same place on many pages, digits ignored) and lone
@@ -27,10 +30,12 @@ How a document is read, and why:
   line's first word would not have fitted on it), and the next line is not indented further and
   does not start with a list mark ("-", "1.", "a)", "II."). So a heading wrapped over two lines
   is one Paragraph, and a heading never swallows the body text after it (boldness differs).
-* A ruled table continued at the top of the next page, with the same columns (same column edges,
-  or the same header rows repeated), is one Table: repeated header rows are dropped, and a row
-  split by the page break (its first cell empty on the new page) is joined back to its start.
-  Covered cells of merged cells are "".
+* A table continued at the top of the next page, with the same columns (same column edges, the
+  same header rows repeated, or more edges below a merged cell that hid one: a two-row header
+  parted by the break), is one Table: repeated header rows are dropped, and a row split by the
+  page break (its first cell empty on the new page, and no number on both sides: a total row
+  alone on the new page stays a row) is joined back to its start. Covered cells of merged cells
+  are "".
 
 Bad input raises UnreadableFile with an English reason and a Vietnamese one for the sender
 (password, damaged or truncated file, HTML saved as .pdf, no pages). Work is bounded: at most
