@@ -57,7 +57,7 @@ class PlumberTextStrategy:
             if not rows or len(rows[0]) < 3:
                 continue
             page.tables.append(pdf_reader._TablePart(rows=rows, page=page.number, top=top,
-                                                     column_edges=[x0, x1], edge_slack=10))
+                                                     column_edges=[x0, x1], lineless=True))
             page.lines = [line for line in page.lines
                           if not (x0 <= line.center <= x1 and top <= (line.top + line.bottom) / 2 <= bottom)]
         return None

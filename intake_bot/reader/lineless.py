@@ -44,6 +44,8 @@ _MIN_GUTTER_PT = 4.0
 # Lines further apart than this many font sizes (top to bottom) are not one table.
 _MAX_LINE_GAP = 4.0
 _MAX_CROSSING_RUN = 2
+# The lines at a table's top that may hold a header cell spanning columns.
+_HEADER_LINES = 4
 # A crossing line reaching further than this many font sizes beyond the table's lines so far is
 # not in the table (a left-aligned group title may start left of a centred header cell).
 _OUTSIDE = 3
@@ -157,10 +159,10 @@ def _table_from(lines: list, start: int, carried: LinelessTable | None = None) -
 def _with_hidden_gutters(gutters: list[tuple[float, float]], lines: list, left: float,
                          right: float) -> list[tuple[float, float]]:
     """The gutters, and those the first line hid: white bands at least _GUTTER font sizes wide
-    that all the table's lines but a few leave free, where those few run across it and the
-    others have text on both sides (a header cell spanning two columns). A band no line
-    touches, or one a line only reaches into, is white inside a column (a header written from
-    the left over centred numbers), not between two."""
+    that all the table's lines but a few leave free, where a header line (one of the table's
+    first) runs across it and the others have text on both sides (a header cell spanning two
+    columns). A band no line touches, one a line only reaches into, or one only the longest
+    texts of a column's data rows cross, is white inside a column, not between two."""
     if not lines:
         return gutters
     size = max(line.size for line in lines)
@@ -186,8 +188,9 @@ def _with_hidden_gutters(gutters: list[tuple[float, float]], lines: list, left: 
         after = min([right] + [a for a, b in out if a >= x1])
         covering = [line for line in lines if any(w.x0 < x1 and x0 < w.x1 for w in line.words)]
         others = [line for line in lines if line not in covering]
-        spanned = all(any(w.x0 < x0 and w.x1 > before for w in line.words)
-                      and any(w.x1 > x1 and w.x0 < after for w in line.words) for line in covering)
+        header = [line for line in covering if line in lines[:_HEADER_LINES]]
+        spanned = header and all(any(w.x0 < x0 and w.x1 > before for w in line.words)
+                                 and any(w.x1 > x1 and w.x0 < after for w in line.words) for line in header)
         if spanned and any(before <= w.x0 and w.x1 <= x0 for line in others for w in line.words) and \
                 any(x1 <= w.x0 and w.x1 <= after for line in others for w in line.words):
             out.append((x0, x1))

@@ -182,7 +182,11 @@ class _TablePart:
     top: float
     column_edges: list[float]
     last_page: int = 0
-    edge_slack: float = _EDGE_SLACK
+    lineless: bool = False      # found by its gutters, not drawn
+
+    @property
+    def edge_slack(self) -> float:
+        return _LINELESS_EDGE_SLACK if self.lineless else _EDGE_SLACK
 
     def __post_init__(self) -> None:
         self.last_page = self.last_page or self.page
@@ -605,7 +609,7 @@ def _lineless_tables(page: _Page, carried: LinelessTable | None) -> LinelessTabl
     last = tables[-1] if tables and tables[-1].last == len(page.lines) - 1 else None
     for table in reversed(tables):
         page.tables.append(_TablePart(rows=table.rows, page=page.number, top=table.top,
-                                      column_edges=table.column_edges, edge_slack=_LINELESS_EDGE_SLACK))
+                                      column_edges=table.column_edges, lineless=True))
         del page.lines[table.first:table.last + 1]
     return last
 
@@ -708,6 +712,8 @@ class _Assembler:
                     items.append(region)
                     index = end
                     continue
+                if isinstance(item, _TablePart):
+                    _take_title_above_the_break(items, item)
                 if isinstance(item, _TablePart) and items and _continues(items[-1], item):
                     _append_part(items[-1], item)
                 else:
@@ -905,6 +911,28 @@ class _Span:
         tolerance = 0.6 * max(self.size, other.size)
         return (abs(self.x0 - other.x0) <= tolerance or abs(self.x1 - other.x1) <= tolerance
                 or abs((self.x0 + self.x1) - (other.x0 + other.x1)) / 2 <= tolerance)
+
+
+def _take_title_above_the_break(items: list, part: _TablePart) -> None:
+    """A group title that ends a page between two parts of a table without lines (a line or
+    two after the part, the part going on at the top of the next page) is a row of the table:
+    the lines join it as one row, in the column where they start."""
+    tail = 0
+    while tail < min(2, len(items)) and isinstance(items[-1 - tail], _Line):
+        tail += 1
+    if not tail or len(items) <= tail:
+        return
+    previous, lines = items[-1 - tail], items[len(items) - tail:]
+    if (not isinstance(previous, _TablePart) or not previous.lineless or not part.lineless
+            or any(line.page != previous.last_page for line in lines) or not _continues(previous, part)):
+        return
+    edges = previous.column_edges
+    if any(line.x0 < edges[0] - 3 * line.size or line.x1 > edges[-1] + 3 * line.size for line in lines):
+        return
+    row = [""] * (len(edges) - 1)
+    row[sum(1 for edge in edges[1:-1] if edge <= lines[0].x0)] = collapse(" ".join(line.text for line in lines))
+    previous.rows.append(row)
+    del items[len(items) - tail:]
 
 
 def _continues(previous: object, part: _TablePart) -> bool:
