@@ -99,7 +99,8 @@ def campaign():
 @pytest.mark.parametrize("line", [
     "GÁN #12 Văn Lâm", "gan #12 van lam", "ASSIGN #12 ubnd-van-lam", "  - 1.  Gán   # 12  UBND huyện Văn Lâm",
     "* gán 12 ubnd huyen van lam", "2) GAN #12 Van-Lam", "GÁN #12 Ủy ban nhân dân huyện Văn Lâm",
-    "gan #12 UY BAN NHAN DAN HUYEN VAN LAM", "GÁN #12 UBND HUYỆN VĂN LÂM",
+    "gan #12 UY BAN NHAN DAN HUYEN VAN LAM", "GÁN #12 UBND HUYỆN VĂN LÂM", "GÁN #12 cho Văn Lâm",
+    "GÁN #12 cho đơn vị Văn Lâm", "assign #12 to van lam",
 ])
 def test_one_command_many_spellings(campaign, line):
     parsed = parse_line(line, campaign)
@@ -125,9 +126,12 @@ def test_an_unknown_unit_gets_the_closest_valid_form(campaign):
 
 
 @pytest.mark.parametrize("written, day", [("20/5/2024", "2024-05-20"), ("20/5", "2024-05-20"),
-                                          ("2024-05-20", "2024-05-20"), ("3/6", "2024-06-03")])
+                                          ("2024-05-20", "2024-05-20"), ("3/6", "2024-06-03"),
+                                          ("đến 20/5", "2024-05-20"), ("đến ngày 20/5/2024", "2024-05-20"),
+                                          ("den ngay 20/5", "2024-05-20"), ("until 2024-05-20", "2024-05-20")])
 def test_dates(campaign, written, day):
     assert parse_line(f"GIA HẠN Kim Động {written}", campaign).args["date"] == day
+    assert parse_line(f"YÊU CẦU BỔ SUNG cho Kim Động {written}: số liệu", campaign).args["date"] == day
 
 
 def test_a_bad_date_is_refused(campaign):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..store import secretary
 from ..vnformat import vn_date
 from .base import Command, Effect, Refusal, register, restore_override
-from .words import looks_like_date, parse_date, split_unit
+from .words import DATE_FILLERS, looks_like_date, parse_date, split_unit, without_filler
 
 
 @register
@@ -16,6 +16,7 @@ class Extend(Command):
 
     def parse(self, rest, campaign):
         unit, tail = split_unit(rest, campaign, lambda name, tail: f"GIA HẠN {name} {tail or '20/5/2024'}")
+        tail = without_filler(tail, DATE_FILLERS)
         day = parse_date(tail, campaign)
         if day is None:
             why = "ngày không hợp lệ" if looks_like_date(tail) else "thiếu ngày"

@@ -10,7 +10,7 @@ from ..store.models import RequestRow
 from ..vnformat import vn_date
 from .base import Command, Effect, Refusal, register
 from .review import unit_addresses
-from .words import looks_like_date, parse_date, split_unit
+from .words import DATE_FILLERS, looks_like_date, parse_date, split_unit, without_filler
 
 
 @register
@@ -23,7 +23,7 @@ class Request(Command):
 
     def parse(self, rest, campaign):
         unit, tail = split_unit(rest, campaign, lambda name, tail: f"YÊU CẦU BỔ SUNG {name} {tail}")
-        head, _, text = tail.partition(" ")
+        head, _, text = without_filler(tail, DATE_FILLERS).partition(" ")
         if head.endswith(":") is False and ":" in head:  # "24/5:Số liệu"
             head, _, more = head.partition(":")
             text = f"{more} {text}".strip()

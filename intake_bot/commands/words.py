@@ -148,10 +148,25 @@ def closest_unit_name(text: str, campaign: Campaign) -> str | None:
     return best if best_ratio >= 0.6 else None
 
 
+# Words people put before a unit or a date ("GÁN #12 cho Văn Lâm", "GIA HẠN Văn Lâm đến 20/5").
+UNIT_FILLERS = ("cho đơn vị", "đơn vị", "cho", "for", "to")
+DATE_FILLERS = ("đến ngày", "tới ngày", "đến hết ngày", "đến", "tới", "ngày", "hạn", "until", "to", "by")
+
+
+def without_filler(text: str, fillers: tuple[str, ...]) -> str:
+    """`text` without one leading filler phrase (matched like command words)."""
+    text = text.strip(" :,;")
+    for filler in fillers:
+        rest = match_words(text, filler)
+        if rest is not None and rest:
+            return rest
+    return text
+
+
 def resolve_unit(text: str, campaign: Campaign, rebuild: Callable[[str], str]) -> Unit:
     """The one unit `text` names; Refusal when none or several (never a guess). `rebuild`
     writes the line again with a unit's short name: the suggestion on a near miss."""
-    text = text.strip(" :,.;")
+    text = without_filler(text, UNIT_FILLERS).strip(" :,.;")
     if not text:
         example = rebuild("Văn Lâm")
         raise Refusal(f"thiếu tên đơn vị (ví dụ: {example})", "no unit given", example)
@@ -185,6 +200,7 @@ def _two_units(text: str, units: list[Unit]) -> Refusal:
 def split_unit(rest: str, campaign: Campaign, rebuild: Callable[[str, str], str]) -> tuple[Unit, str]:
     """The unit at the start of `rest` (the longest run of words that names one) and the rest.
     `rebuild(unit name, rest)` writes the line again, for the suggestion on a near miss."""
+    rest = without_filler(rest, UNIT_FILLERS)
     tokens = rest.split(" ") if rest else []
     for n in range(len(tokens), 0, -1):
         found = units_for(" ".join(tokens[:n]), campaign)
