@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
-from .compose import REPLY_ACTIONS, ReceivedFile, acknowledgement
+from .categories import REPLY_ACTIONS
+from .compose import ReceivedFile, acknowledgement
 from .config import todo_marks
 from .reader.model import Extraction
 

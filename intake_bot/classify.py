@@ -1,11 +1,13 @@
 """Category, unit and action of one parsed message, each decision with its reasons.
 
-Written after GNU Mailman's replybot and its runners: small rules, each a function whose
-docstring states the rule and why, applied in order; each adds a reason in words, in English
-for the operator and in Vietnamese for the secretary (`Decision.add`). The first
-rules (our own mail, bounces, automatic replies, lists) decide alone and stop, so that nothing
-is ever answered that could start a mail loop. Then the documents are read, the unit is told,
-and the category and the action follow from what was found.
+Written after GNU Mailman's rules and chains: small rules, each a function whose docstring
+states the rule and why, that return a `Hit` (the rule's name for what it found, and the reason
+in words, in English for the operator and in Vietnamese for the secretary), or None. The chain
+table `OUTCOMES` maps each hit to its category and action: data, not a sequence of ifs. The
+first rules (`FIRST_RULES`: our own mail, bounces, automatic replies, lists, the secretary's
+command mail) decide alone and stop, so that nothing is ever answered that could start a mail
+loop. Then the documents are read, the unit is told, and the last rule (`what_was_sent`) names
+what the message carries. The names of categories and actions are those of categories.py.
 
     category       action
     report         acknowledge | ask_for_missing | ask_for_docx (review when no reply may go)
@@ -21,7 +23,7 @@ and the category and the action follow from what was found.
     auto_reply     ignore
     bounce         notify_secretary  (a unit's address failed) | ignore
     command        execute_commands  (a commander's mail: the secretary's commands, command_mail.py)
-    other          ignore
+    other          ignore | review   (review: a forged commander's mail)
 """
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 
+from .categories import (ACKNOWLEDGE, ACKNOWLEDGE_NOTE, ASK_FOR_DOCX, ASK_FOR_FILE, ASK_FOR_MISSING, ASK_FOR_RESEND,
+                         AUTO_REPLY, BOUNCE, COMMAND, EXECUTE_COMMANDS, IGNORE, LINK_ONLY, NO_ATTACHMENT,
+                         NOTIFY_SECRETARY, OTHER, REPLY_ACTIONS, REPORT, REVIEW, UNMATCHED, UNSUPPORTED)
 from .compose import missing_items
 from .config import Campaign
 from .filetype import DOCUMENT_FORMATS
@@ -45,16 +50,37 @@ from .vnformat import vn_date
 
 Extract = Callable[..., Extraction]
 
-REPLY_ACTIONS = frozenset({"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend",
-                           "ask_for_file", "acknowledge_note"})
-# Replies that leave the message in the secretary's review: a link to fetch, a note to read.
-REVIEWED_REPLIES = frozenset({"ask_for_file", "acknowledge_note"})
-COMMAND, EXECUTE_COMMANDS = "command", "execute_commands"
-AUTO_REPLY, BOUNCE, UNMATCHED, OTHER = "auto_reply", "bounce", "unmatched", "other"
-REVIEW, IGNORE = "review", "ignore"
-# Mail held for review that carries no readable report: the secretary may assign it, dismiss it,
-# or mark the unit's paper copy.
-REVIEWABLE_WITHOUT_REPORT = ("no_attachment", "link_only", "unsupported")
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule found: `name`, its entry in OUTCOMES; `reason`, why (None when an earlier
+    reason says it all); `notes`, what the secretary should know besides."""
+
+    name: str
+    reason: Reason | None
+    notes: tuple[Reason, ...] = ()
+
+
+# The chain table: what each hit makes of the message (category, action).
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "own_mail": (OTHER, IGNORE),
+    "unit_bounce": (BOUNCE, NOTIFY_SECRETARY),
+    "bounce": (BOUNCE, IGNORE),
+    "auto_reply": (AUTO_REPLY, IGNORE),
+    "list_mail": (OTHER, IGNORE),
+    "command_mail": (COMMAND, EXECUTE_COMMANDS),
+    "forged_commander": (OTHER, REVIEW),
+    "complete_report": (REPORT, ACKNOWLEDGE),
+    "incomplete_report": (REPORT, ASK_FOR_MISSING),
+    "scanned_report": (REPORT, ASK_FOR_DOCX),
+    "unmatched_report": (UNMATCHED, REVIEW),
+    "unrelated": (OTHER, IGNORE),
+    "unreadable_files": (UNSUPPORTED, ASK_FOR_RESEND),
+    "unit_link_only": (LINK_ONLY, ASK_FOR_FILE),
+    "link_only": (LINK_ONLY, REVIEW),
+    "unit_note": (NO_ATTACHMENT, ACKNOWLEDGE_NOTE),
+    "no_attachment": (NO_ATTACHMENT, REVIEW),
+}
 
 # Subjects of automatic replies, folded (no diacritics, lower case). At the start of the subject
 # they are enough on their own ("Automatic reply: ...", "Thư trả lời tự động: ..."); anywhere
@@ -234,15 +260,17 @@ class Decision:
 
 
 def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extract_isolated) -> Decision:
-    """Apply the rules in order; the first four may end the classification on their own."""
-    decision = Decision(category="other", unit=None, action="ignore")
-    for rule in (is_own_mail, is_bounce, is_auto_reply, is_list_mail):
-        if rule(message, campaign, decision):
+    """Apply the rules in order: the first that hits among FIRST_RULES decides alone; else the
+    documents are read, the unit is told, and `what_was_sent` decides."""
+    decision = Decision(category=OTHER, unit=None, action=IGNORE)
+    for rule in FIRST_RULES:
+        first_reason = len(decision.reasons)
+        hit = rule(message, campaign, decision)
+        if hit is not None:
+            settle(decision, hit, at=first_reason)
+            if decision.action == EXECUTE_COMMANDS:  # her attachments, for NỘP THAY
+                read_attachments(message, campaign, decision, extract)
             return decision
-    if is_command_mail(message, campaign, decision):
-        if decision.action == EXECUTE_COMMANDS:
-            read_attachments(message, campaign, decision, extract)
-        return decision
     forged = is_forged_unit_address(message, campaign, decision)
     words = own_words(message.text, campaign)
     match = None if forged else unit_from_sender(message, campaign) or unit_named(message, campaign, words)
@@ -253,29 +281,44 @@ def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extr
         decision.add(match.reason, at=first_reason)
         decision.unit, decision.candidates = match.unit, match.candidates
     read_again_as_unit(campaign, decision, extract)
-    decide_category(message, campaign, decision, words)
+    settle(decision, what_was_sent(message, campaign, decision, words))
     if forged:
-        decision.action = "review"
+        decision.action = REVIEW
     return decision
+
+
+def settle(decision: Decision, hit: Hit, at: int | None = None) -> None:
+    """The hit's reason (at position `at`: before the facts the rule noted), and its category
+    and action from the chain table; a reply that may not go (auto-generated mail) becomes the
+    secretary's review."""
+    for reason in ([hit.reason] if hit.reason else []) + list(hit.notes):
+        decision.add(reason, at=at)
+        at = None if at is None else at + 1
+    decision.category, decision.action = OUTCOMES[hit.name]
+    if decision.action in REPLY_ACTIONS and not decision.may_reply:
+        decision.action = REVIEW
 
 
 # ------------------------------------------------------------------ rules that stop
 
 
-def is_own_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+def own_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> Hit | None:
     """Mail from the bot's own addresses, or carrying the X-Intake-Bot header that the bot sets
     on everything it sends, is never answered: answering ourselves is the shortest mail loop.
     The secretary may write from the committee's address: her mail without the header is hers."""
+    if bot_header(message):
+        return Hit("own_mail", bot_header(message))
+    if message.from_address in campaign.own_addresses.difference(campaign.commanders):
+        return Hit("own_mail", Reason(f"sent from the bot's own address {message.from_address}",
+                                      f"thư gửi từ địa chỉ của chính hệ thống ({message.from_address})"))
+    return None
+
+
+def bot_header(message: ParsedMessage) -> Reason | None:
+    """The X-Intake-Bot header the outbox sets on everything the bot sends."""
     if message.header("X-Intake-Bot"):
-        decision.add(Reason("sent by this bot (X-Intake-Bot header)",
-                            "thư do chính hệ thống gửi (có trường X-Intake-Bot)"))
-    elif message.from_address in campaign.own_addresses.difference(campaign.commanders):
-        decision.add(Reason(f"sent from the bot's own address {message.from_address}",
-                            f"thư gửi từ địa chỉ của chính hệ thống ({message.from_address})"))
-    else:
-        return False
-    decision.category, decision.action = "other", "ignore"
-    return True
+        return Reason("sent by this bot (X-Intake-Bot header)", "thư do chính hệ thống gửi (có trường X-Intake-Bot)")
+    return None
 
 
 def _report_type(message: ParsedMessage) -> str | None:
@@ -393,7 +436,7 @@ BOUNCE_SIGNS = (delivery_report, delivery_status_part, failed_recipients_header,
                 mail_system_return_path, failure_auto_submitted, failure_notice_words)
 
 
-def is_bounce(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+def bounce(message: ParsedMessage, campaign: Campaign, decision: Decision) -> Hit | None:
     """A delivery status notification: any one of BOUNCE_SIGNS. A null Return-Path (<>) also
     marks one, unless the message shows auto-reply signs: RFC 3834 asks auto-responders to send
     with a null sender too. The failed recipients are collected so the secretary learns which
@@ -403,24 +446,18 @@ def is_bounce(message: ParsedMessage, campaign: Campaign, decision: Decision) ->
     if not evidence and null_return_path(message) and not (strong or weak):
         evidence.append(Reason("null Return-Path (<>)", "địa chỉ trả về để trống (Return-Path: <>)"))
     if not evidence:
-        return False
-    decision.category = "bounce"
-    decision.add(Reason("bounce: " + "; ".join(e.en for e in evidence),
-                        "thư báo không chuyển được: " + "; ".join(e.vi for e in evidence)))
+        return None
     decision.bounced_addresses = bounced_addresses(message, campaign)
     units = {a: campaign.unit_by_address(a) for a in decision.bounced_addresses}
     for address, unit in units.items():
         decision.add(Reason(f"delivery to {address} failed" + (f" (registered for {unit.id})" if unit else ""),
                             f"không chuyển được thư tới {address}"
                             + (f" (địa chỉ đã đăng ký của {unit.short_name})" if unit else "")))
-    if any(units.values()):
-        decision.action = "notify_secretary"
-    else:
-        decision.action = "ignore"
-        if not units:
-            decision.add(Reason("the failed recipient could not be told",
-                                "không xác định được địa chỉ nhận bị lỗi"))
-    return True
+    if not units:
+        decision.add(Reason("the failed recipient could not be told", "không xác định được địa chỉ nhận bị lỗi"))
+    return Hit("unit_bounce" if any(units.values()) else "bounce",
+               Reason("bounce: " + "; ".join(e.en for e in evidence),
+                      "thư báo không chuyển được: " + "; ".join(e.vi for e in evidence)))
 
 
 def null_return_path(message: ParsedMessage) -> Reason | None:
@@ -537,7 +574,7 @@ def auto_reply_evidence(message: ParsedMessage) -> tuple[list[Reason], list[Reas
             [reason for sign in WEAK_AUTO_REPLY_SIGNS if (reason := sign(message))])
 
 
-def is_auto_reply(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+def auto_reply(message: ParsedMessage, campaign: Campaign, decision: Decision) -> Hit | None:
     """An automatic reply (one strong sign, or two weak ones) is never answered (RFC 3834).
     One exception: mail marked only "Auto-Submitted: auto-generated" that carries documents,
     as document systems send them, is read like any report but never answered."""
@@ -545,39 +582,44 @@ def is_auto_reply(message: ParsedMessage, campaign: Campaign, decision: Decision
     if strong or weak:
         weak += [reason for reason in [null_return_path(message)] if reason]
     if not strong and len(weak) < 2:
-        return False
+        return None
     if [s.en for s in strong] == ["Auto-Submitted: auto-generated"] and not weak and any(
             a.kind in DOCUMENT_FORMATS for a in message.attachments):
         decision.may_reply = False
         decision.add(Reason("auto-generated mail (RFC 3834) that carries documents: read, never answered",
                             "thư do hệ thống tự động gửi, có kèm văn bản: đã đọc, không trả lời"))
-        return False
-    decision.category, decision.action = "auto_reply", "ignore"
-    decision.add(Reason("automatic reply: " + "; ".join(e.en for e in strong + weak),
-                        "thư trả lời tự động: " + "; ".join(e.vi for e in strong + weak)))
+        return None
     unit = campaign.unit_by_address(message.from_address) if message.from_address else None
     if unit:
         decision.unit = unit.id
         decision.add(Reason(f"sender address registered for {unit.id}",
                             f"địa chỉ gửi đã đăng ký cho {unit.short_name}"))
-    return True
+    return Hit("auto_reply", Reason("automatic reply: " + "; ".join(e.en for e in strong + weak),
+                                    "thư trả lời tự động: " + "; ".join(e.vi for e in strong + weak)))
 
 
-def is_list_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+def list_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> Hit | None:
     """Mailing lists and newsletters (any List-* header, RFC 2369/2919) and mail marked
     Precedence: bulk, junk or list are not reports and are never answered."""
-    list_headers = sorted({name for name in message.headers if name.lower().startswith("list-")})
+    reason = list_headers(message) or mass_precedence(message)
+    return Hit("list_mail", reason) if reason else None
+
+
+def list_headers(message: ParsedMessage) -> Reason | None:
+    """Any List-* header (RFC 2369, RFC 2919): a mailing list or a newsletter."""
+    found = sorted({name for name in message.headers if name.lower().startswith("list-")})
+    if not found:
+        return None
+    listed = ", ".join(found)
+    return Reason(f"mailing list or newsletter ({listed})", f"thư gửi theo danh sách thư hoặc bản tin ({listed})")
+
+
+def mass_precedence(message: ParsedMessage) -> Reason | None:
+    """Precedence: bulk, junk or list (Mailman's rule): mail to many people."""
     precedence = message.header("Precedence").strip().lower()
-    if list_headers:
-        listed = ", ".join(list_headers)
-        decision.add(Reason(f"mailing list or newsletter ({listed})",
-                            f"thư gửi theo danh sách thư hoặc bản tin ({listed})"))
-    elif precedence in ("bulk", "junk", "list"):
-        decision.add(Reason(f"Precedence: {precedence}", f"thư gửi hàng loạt (Precedence: {precedence})"))
-    else:
-        return False
-    decision.category, decision.action = "other", "ignore"
-    return True
+    if precedence in ("bulk", "junk", "list"):
+        return Reason(f"Precedence: {precedence}", f"thư gửi hàng loạt (Precedence: {precedence})")
+    return None
 
 
 # ------------------------------------------------------------------ sender authentication
@@ -708,7 +750,7 @@ def is_forged_unit_address(message: ParsedMessage, campaign: Campaign, decision:
     return True
 
 
-def is_command_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> bool:
+def command_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> Hit | None:
     """A commander's mail (the secretary or a [[staff]] member, by From) that our trusted
     receiving server does not find forged (`authentication_failure`) holds the secretary's
     commands: it is executed and confirmed, never acknowledged as a report (its attachments are
@@ -722,18 +764,19 @@ def is_command_mail(message: ParsedMessage, campaign: Campaign, decision: Decisi
     if name is None:
         decision.command_refusal = Reason(f"{message.from_address or 'the sender'} may not give commands",
                                           f"{message.from_address or 'người gửi'} không có quyền ra lệnh")
-        return False
+        return None
     forged = authentication_failure(message, campaign)
     if forged is not None:
         decision.may_reply = False
         decision.command_refusal = Reason(f"the sender address {address} of a commander may be forged",
                                           f"địa chỉ gửi {address} của người ra lệnh có thể bị giả mạo")
-        decision.category, decision.action = OTHER, REVIEW
-        decision.add(forged)
-        return True
-    decision.category, decision.action, decision.commander = COMMAND, EXECUTE_COMMANDS, address
-    decision.add(Reason(f"a command mail of {address} ({name})", f"thư ra lệnh của {name} ({address})"))
-    return True
+        return Hit("forged_commander", forged)
+    decision.commander = address
+    return Hit("command_mail", Reason(f"a command mail of {address} ({name})", f"thư ra lệnh của {name} ({address})"))
+
+
+# The rules that decide alone, in order: nothing that could start a mail loop goes further.
+FIRST_RULES = (own_mail, bounce, auto_reply, list_mail, command_mail)
 
 
 # ------------------------------------------------------------------ failed recipients
@@ -1111,71 +1154,60 @@ def promised_date(words: str, message: ParsedMessage, campaign: Campaign) -> dt.
     return None
 
 
-def decide_category(message: ParsedMessage, campaign: Campaign, decision: Decision, words: str) -> None:
-    """Documents make a report (unit known) or an unmatched message; files that are all
-    unreadable make it unsupported; a file-sharing link alone makes it link_only; else a
-    person's message. A sender that is no unit and does not write about a report gets no reply
-    and no place in the review: that is `other` (spam, unrelated mail)."""
+def what_was_sent(message: ParsedMessage, campaign: Campaign, decision: Decision, words: str) -> Hit:
+    """The last rule, once the documents are read and the unit told. Documents make a report
+    (unit known: `report_hit`) or an unmatched message; files that are all unreadable make it
+    unsupported; a file-sharing link alone makes it link_only; else a person's message. A sender
+    that is no unit and does not write about a report gets no reply and no place in the review:
+    that is `other` (spam, unrelated mail)."""
     known = decision.unit is not None
     if decision.documents:
         if known:
-            decision.category = "report"
-            report_action(campaign, decision)
-        else:
-            decision.category, decision.action = "unmatched", "review"
-            if not decision.candidates:
-                decision.add(Reason("the unit cannot be told from the address, the names or the documents",
-                                    "không xác định được đơn vị gửi từ địa chỉ, tên gọi hay văn bản đính kèm"))
-        return
+            return report_hit(campaign, decision)
+        return Hit("unmatched_report", None if decision.candidates else Reason(
+            "the unit cannot be told from the address, the names or the documents",
+            "không xác định được đơn vị gửi từ địa chỉ, tên gọi hay văn bản đính kèm"))
+    if not (known or about_reports(message, words)):
+        return Hit("unrelated", Reason("not from a unit and not about a report",
+                                       "thư không phải của đơn vị báo cáo và không liên quan đến báo cáo"))
+    unknown = () if known or decision.candidates else (
+        Reason("the unit cannot be told", "không xác định được đơn vị gửi"),)
     shared = links(message, campaign)
-    relevant = known or about_reports(message, words)
-    if not relevant:
-        decision.category, decision.action = "other", "ignore"
-        decision.add(Reason("not from a unit and not about a report",
-                            "thư không phải của đơn vị báo cáo và không liên quan đến báo cáo"))
-        return
     if decision.unreadable:
-        decision.category, decision.action = "unsupported", "ask_for_resend"
-        decision.add(Reason("no attachment can be read: the sender is asked to resend it as .docx or .pdf",
-                            "không đọc được tệp đính kèm nào: hệ thống đề nghị người gửi gửi lại tệp .docx hoặc .pdf"))
-    elif shared:
-        decision.category, decision.action = "link_only", "ask_for_file" if known else "review"
+        return Hit("unreadable_files", Reason(
+            "no attachment can be read: the sender is asked to resend it as .docx or .pdf",
+            "không đọc được tệp đính kèm nào: hệ thống đề nghị người gửi gửi lại tệp .docx hoặc .pdf"), unknown)
+    if shared:
         decision.links = shared
-        decision.add(Reason("the report is only a link: " + ", ".join(shared[:3]),
-                            "báo cáo chỉ gửi dưới dạng đường liên kết: " + ", ".join(shared[:3])))
-    else:
-        decision.category, decision.action = "no_attachment", "acknowledge_note" if known else "review"
-        decision.add(Reason("no document attached", "thư không có tệp đính kèm"))
-        decision.promised = promised_date(words, message, campaign)
-        if decision.promised:
-            decision.add(Reason(f"the sender says the report will come on {decision.promised.isoformat()}",
-                                f"người gửi báo sẽ gửi báo cáo {vn_date(decision.promised)}"))
-    if not known and not decision.candidates:
-        decision.add(Reason("the unit cannot be told", "không xác định được đơn vị gửi"))
-    if decision.action in REPLY_ACTIONS and not decision.may_reply:
-        decision.action = "review"
+        return Hit("unit_link_only" if known else "link_only",
+                   Reason("the report is only a link: " + ", ".join(shared[:3]),
+                          "báo cáo chỉ gửi dưới dạng đường liên kết: " + ", ".join(shared[:3])), unknown)
+    decision.promised = promised_date(words, message, campaign)
+    promised = (Reason(f"the sender says the report will come on {decision.promised.isoformat()}",
+                       f"người gửi báo sẽ gửi báo cáo {vn_date(decision.promised)}"),) if decision.promised else ()
+    return Hit("unit_note" if known else "no_attachment", Reason("no document attached", "thư không có tệp đính kèm"),
+               promised + unknown)
 
 
-def report_action(campaign: Campaign, decision: Decision) -> None:
+def report_hit(campaign: Campaign, decision: Decision) -> Hit:
     """For a unit's report: ask for the Word file when every document is a scan (the plan asks
     for it); ask for what is missing when the outline items or the appendix are not all there,
     over all the documents of the message together (a DOCX and its appendix workbook make one
-    report); else acknowledge. No reply at all when the mail was auto-generated."""
+    report); else acknowledge (`settle` holds it for review when the mail was auto-generated)."""
     extractions = [extraction for _, extraction in decision.documents]
     if all(e.scanned for e in extractions):
-        decision.action = "ask_for_docx"
-        decision.add(Reason("only scanned copies: the Word file is asked for",
-                            "chỉ có bản scan: hệ thống đề nghị đơn vị gửi tệp Word"))
-    else:
-        decision.missing = missing_items(campaign, decision.unit, extractions)
-        if decision.missing:
-            decision.action = "ask_for_missing"
-            listed = ", ".join(decision.missing)
-            decision.add(Reason(f"missing outline items: {listed}", f"còn thiếu các mục của đề cương: {listed}"))
-        else:
-            decision.action = "acknowledge"
-            outline = campaign.outline_of(decision.unit)
-            decision.add(Reason("every outline item is present", "đủ các mục của đề cương") if outline
-                         else Reason("no outline applies to this unit", "không có đề cương áp dụng cho đơn vị này"))
-    if not decision.may_reply:
-        decision.action = "review"
+        return Hit("scanned_report", Reason("only scanned copies: the Word file is asked for",
+                                            "chỉ có bản scan: hệ thống đề nghị đơn vị gửi tệp Word"))
+    decision.missing = missing_items(campaign, decision.unit, extractions)
+    if decision.missing:
+        listed = ", ".join(decision.missing)
+        return Hit("incomplete_report", Reason(f"missing outline items: {listed}",
+                                               f"còn thiếu các mục của đề cương: {listed}"))
+    if campaign.outline_of(decision.unit):
+        return Hit("complete_report", Reason("every outline item is present", "đủ các mục của đề cương"))
+    return Hit("complete_report", Reason("no outline applies to this unit", "không có đề cương áp dụng cho đơn vị này"))
+
+
+def report_action(campaign: Campaign, decision: Decision) -> None:
+    """The category, action and reason of a unit's report (commands.review: an assigned one)."""
+    settle(decision, report_hit(campaign, decision))

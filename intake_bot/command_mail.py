@@ -1,5 +1,5 @@
 """The secretary's command mail (../shared/spec/commands.md): where the command lines are, and
-the confirmation that answers every command mail. Who may command is classify.is_command_mail's
+the confirmation that answers every command mail. Who may command is classify.command_mail's
 rule; what the commands do is the commands package's.
 
     command_lines(message)                              -> [str]   subject + own text above the first quote

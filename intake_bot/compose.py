@@ -8,14 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .categories import REPLY_ACTIONS
 from .config import Campaign
 from .draft import Draft
 from .reader.model import Extraction
 from .templating import environment, render
 from .text import shown_name
 
-REPLY_ACTIONS = ("acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend", "ask_for_file",
-                 "acknowledge_note")
 # How much of a sender's file name or subject a reply shows: enough to recognise it.
 SHOWN_CHARS = 120
 

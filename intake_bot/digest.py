@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from .classify import EXECUTE_COMMANDS, REVIEWABLE_WITHOUT_REPORT, UNMATCHED
+from .categories import (ACKNOWLEDGE, AUTO_REPLY, BOUNCE, COMMAND, EXECUTE_COMMANDS, LINK_ONLY, NO_ATTACHMENT, OTHER,
+                         REPORT, REVIEW, UNMATCHED, UNSUPPORTED, WITHOUT_REPORT)
 from .commands import DONE, Context, SourceRef, execute, record_refused
 from .config import Campaign
 from .draft import Draft
@@ -51,10 +52,10 @@ KEY_PREFIX = "digest:"
 # Nothing more is owed by a unit in these states: never counted overdue.
 SETTLED = (COMPLETE, EXEMPT, RECEIVED_OFFLINE)
 CATEGORY_LABELS = {
-    "report": "Báo cáo", "unmatched": "Chưa xác định được đơn vị gửi",
-    "no_attachment": "Không có tệp đính kèm", "link_only": "Chỉ gửi đường liên kết",
-    "unsupported": "Tệp không đọc được", "auto_reply": "Thư trả lời tự động",
-    "bounce": "Thư báo không chuyển được", "other": "Thư khác",
+    REPORT: "Báo cáo", UNMATCHED: "Chưa xác định được đơn vị gửi",
+    NO_ATTACHMENT: "Không có tệp đính kèm", LINK_ONLY: "Chỉ gửi đường liên kết",
+    UNSUPPORTED: "Tệp không đọc được", AUTO_REPLY: "Thư trả lời tự động",
+    BOUNCE: "Thư báo không chuyển được", COMMAND: "Thư ra lệnh", OTHER: "Thư khác",
 }
 OUTGOING_STATE_LABELS = {"queued": "đang chờ gửi", "sending": "đang gửi", "sent": "đã gửi",
                          "failed": "gửi không thành công", "unknown": "chưa rõ đã gửi được hay chưa"}
@@ -171,9 +172,9 @@ def sample_digest(campaign: Campaign) -> Digest:
         tables=[sample_row(campaign.appendix)],
         warnings=["group I: the area differs from the sum of its rows"],
         warnings_vi=["Tổng diện tích nhóm I khác tổng các dòng."]).to_json()
-    mail = [(first, "report", report), (None, "unmatched", {**report, "unit": None})]
+    mail = [(first, REPORT, report), (None, UNMATCHED, {**report, "unit": None})]
     if others:  # the same cluster with another area: a disagreement between units
-        mail.append((others[-1], "report", {**report, "unit": others[-1].id,
+        mail.append((others[-1], REPORT, {**report, "unit": others[-1].id,
                                             "tables": [{**report["tables"][0], "area_ha": 1240.0}]}))
     with tempfile.TemporaryDirectory(prefix="intake-bot-sample-") as folder:
         store = Store(folder, url=f"sqlite:///{Path(folder) / 'sample.db'}")
@@ -184,7 +185,7 @@ def sample_digest(campaign: Campaign) -> Digest:
                     NewMessage(source_key=f"sample:{n}", raw_sha256=raw, message_id=f"<sample{n}@invalid>",
                                sender=(unit.addresses[0] if unit and unit.addresses else "sender@invalid"),
                                subject="V/v gửi báo cáo giám sát", received_at=earlier, category=category,
-                               action="review" if unit is None else "acknowledge",
+                               action=REVIEW if unit is None else ACKNOWLEDGE,
                                unit=unit.id if unit else None, reasons=["sample"],
                                decision={"reasons_vi": ["Mẫu: không xác định được đơn vị gửi"]},
                                review_state=None if unit else "open"),
@@ -358,10 +359,10 @@ def _message_actions(campaign: Campaign, ref: int | None, item) -> list[tuple[st
     candidates = [campaign.units[u].short_name for u in item.candidates if u in campaign.units]
     unit = campaign.units.get(item.unit or "")
     actions = []
-    if item.category in (UNMATCHED, *REVIEWABLE_WITHOUT_REPORT) or unit is None:
+    if item.category in (UNMATCHED, *WITHOUT_REPORT) or unit is None:
         for name in candidates or [unit.short_name if unit else "<tên đơn vị>"]:
             actions.append(("Gán cho đơn vị", f"GÁN #{ref} {name}"))
-    if unit is not None and item.category in REVIEWABLE_WITHOUT_REPORT:
+    if unit is not None and item.category in WITHOUT_REPORT:
         actions.append(("Đơn vị đã nộp bản giấy", f"ĐÃ NHẬN BẢN GIẤY {unit.short_name}"))
     actions.append(("Bỏ qua", f"BỎ QUA #{ref} <lý do>"))
     return actions

@@ -4,8 +4,11 @@
       1. already recorded (under this key, or the same bytes under a new key) → mark it, next
       2. archive the raw bytes; parse; classify (a failure is recorded as such, never lost)
       3. number the submission: the unit's next version with its files as parts, or a resend
-      4. decide whether a reply may go (reply_refusal) and compose it
-      5. record message + documents + reply + events in one transaction
+      4. the handler of the decision's action (HANDLERS): for an answer, whether a reply may go
+         (replies.py) and the reply composed; for a command mail, nothing yet
+      5. record message + documents + reply + events in one transaction; then the handler again:
+         a command mail's commands carried out and confirmed, another mail's command lines
+         refused, a unit's mail answering its additional requests
       6. mark the message processed at the source, only after the commit
     then tell the mailbox's health how the fetch went (health.py), and flush the outbox.
 
@@ -18,13 +21,14 @@ from __future__ import annotations
 import datetime as dt
 import email.message
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .classify import (AUTO_REPLY, BOUNCE, COMMAND, EXECUTE_COMMANDS, IGNORE, REPLY_ACTIONS, REVIEWED_REPLIES,
-                       Decision, Reason, authentication_failure, classify)
+from .categories import (ACKNOWLEDGE, ACKNOWLEDGE_NOTE, ASK_FOR_DOCX, ASK_FOR_FILE, ASK_FOR_MISSING, ASK_FOR_RESEND,
+                         AUTO_REPLY, BOUNCE, EXECUTE_COMMANDS, IGNORE, NOTIFY_SECRETARY, REVIEW, REVIEW_ACTIONS,
+                         UNSUPPORTED)
+from .classify import Decision, Reason, classify
 from .command_mail import command_lines, confirmation, confirmation_key
 from .commands import Context, SourceRef, answer_requests, execute, help_text, parse_line, record_refused
 from .compose import ReceivedFile, acknowledgement
@@ -34,6 +38,7 @@ from .mailbox.base import DOCUMENT_TOO_LARGE, MailboxError, MailSource, SourceMe
 from .message import Attachment, ParsedMessage, parse_message
 from .outbox import Outbox, Transport, key_ident
 from .reader.isolated import extract_isolated
+from .replies import REPORTED_REFUSALS, Refusal, reply_refusal
 from .store.db import FilePlan, NewDocument, NewEvent, NewMessage, NewOutgoing, Store, SubmissionPlan
 from .store.archive import sha256_of
 
@@ -125,32 +130,19 @@ def take(p: Pass, item: SourceMessage) -> None:
         return mark(p, item.key)
     decision, error = understand(p, message, error)
     documents, files = number_documents(p, decision)
-    reply, refusal = decide_reply(p, item, message, decision, files)
-    if refusal:
-        decision.add(Reason(f"no reply: {refusal.reason}", f"không gửi thư trả lời: {refusal.reason_vi}"))
-    if reply is not None and item.already_processed:
-        reply = None  # answered when first processed; `poll --rescan` only records it again
-        p.summary.replies_suppressed += 1
-        decision.add(Reason("no reply: recorded again by poll --rescan; it was answered when first processed",
-                            "không gửi lại thư trả lời: thư đã được xử lý trước đây, nay chỉ ghi nhận lại "
-                            "khi khôi phục dữ liệu"))
-    if decision.action == EXECUTE_COMMANDS and item.already_processed:
-        decision.action = IGNORE  # carried out when first processed; a rescan only records it again
-        decision.add(Reason("commands not carried out again: recorded again by poll --rescan",
-                            "không thực hiện lại các lệnh: thư đã được xử lý trước đây, nay chỉ ghi nhận lại "
-                            "khi khôi phục dữ liệu"))
-    refused_lines = refused_command_lines(p, message, decision)
+    t = Taken(item, message, decision, files)
+    handler = HANDLERS[decision.action]
+    handler.before(p, t)
+    t.refused_lines = refused_command_lines(p, message, decision)
     log.info("%s: recording", item.key)
     row_id = p.store.record(incoming(p, item, raw_sha256, message, decision, error), documents,
-                            [reply] if reply else [], events_for(p, item, message, decision, error, refusal), p.now)
-    if decision.action == EXECUTE_COMMANDS:
-        carry_out_commands(p, row_id, item.key, message, decision.commander)
-    elif decision.category != COMMAND:
-        after_ordinary_mail(p, row_id, message, decision, refused_lines)
+                            [t.reply] if t.reply else [], events_for(p, item, message, decision, error, t.refusal),
+                            p.now)
+    handler.after(p, t, row_id)
     p.summary.new += 1
     p.summary.by_category[decision.category] += 1
     p.summary.duplicate_documents += sum(d.duplicate_of is not None for d in documents)
-    p.summary.replies_queued += reply is not None
+    p.summary.replies_queued += t.reply is not None
     mark(p, item.key)
 
 
@@ -163,6 +155,79 @@ def mark(p: Pass, key: str) -> None:
     except Exception as exc:
         log.warning("cannot mark %s processed: %s", key, exc)
         p.summary.errors.append(f"{key}: recorded, but not marked at the source: {exc}")
+
+
+# ------------------------------------------------------------------ one handler per action
+
+
+@dataclass
+class Taken:
+    """One message on its way through `take`: what its action's handler adds to the record (the
+    reply, or why there is none) and the command lines it may not give."""
+
+    item: SourceMessage
+    message: ParsedMessage
+    decision: Decision
+    files: list[ReceivedFile]
+    reply: NewOutgoing | None = None
+    refusal: Refusal | None = None
+    refused_lines: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Handler:
+    """What the pass does for one action: `before` runs before the message is recorded (the reply
+    it prepares is recorded in the same transaction), `after` once it is recorded."""
+
+    before: Callable[[Pass, Taken], None]
+    after: Callable[[Pass, Taken, int], None]
+
+
+def answer_sender(p: Pass, t: Taken) -> None:
+    """The reply to the sender (compose), or why none may go (replies.py); none again for mail
+    that `poll --rescan` records again: it was answered when first processed."""
+    t.reply, t.refusal = decide_reply(p, t.item, t.message, t.decision, t.files)
+    if t.refusal:
+        t.decision.add(Reason(f"no reply: {t.refusal.reason}", f"không gửi thư trả lời: {t.refusal.reason_vi}"))
+    if t.reply is not None and t.item.already_processed:
+        t.reply = None
+        p.summary.replies_suppressed += 1
+        t.decision.add(Reason("no reply: recorded again by poll --rescan; it was answered when first processed",
+                              "không gửi lại thư trả lời: thư đã được xử lý trước đây, nay chỉ ghi nhận lại "
+                              "khi khôi phục dữ liệu"))
+
+
+def no_reply(p: Pass, t: Taken) -> None:
+    """Nothing goes back to the sender: the secretary's review, or nothing at all."""
+
+
+def hold_rescanned_commands(p: Pass, t: Taken) -> None:
+    """A command mail that `poll --rescan` records again was carried out when first processed:
+    it is recorded as ignored, so that no later pass carries it out again."""
+    if t.item.already_processed:
+        t.decision.action = IGNORE
+        t.decision.add(Reason("commands not carried out again: recorded again by poll --rescan",
+                              "không thực hiện lại các lệnh: thư đã được xử lý trước đây, nay chỉ ghi nhận lại "
+                              "khi khôi phục dữ liệu"))
+
+
+def commands_recorded(p: Pass, t: Taken, row_id: int) -> None:
+    if t.decision.action == EXECUTE_COMMANDS:
+        carry_out_commands(p, row_id, t.item.key, t.message, t.decision.commander)
+
+
+def ordinary_mail_recorded(p: Pass, t: Taken, row_id: int) -> None:
+    after_ordinary_mail(p, row_id, t.message, t.decision, t.refused_lines)
+
+
+ANSWER = Handler(answer_sender, ordinary_mail_recorded)
+HOLD = Handler(no_reply, ordinary_mail_recorded)
+HANDLERS: dict[str, Handler] = {
+    ACKNOWLEDGE: ANSWER, ASK_FOR_MISSING: ANSWER, ASK_FOR_DOCX: ANSWER, ASK_FOR_RESEND: ANSWER,
+    ASK_FOR_FILE: ANSWER, ACKNOWLEDGE_NOTE: ANSWER,
+    REVIEW: HOLD, NOTIFY_SECRETARY: HOLD, IGNORE: HOLD,
+    EXECUTE_COMMANDS: Handler(hold_rescanned_commands, commands_recorded),
+}
 
 
 # ------------------------------------------------------------------ commands and requests
@@ -271,7 +336,7 @@ def understand(p: Pass, message: ParsedMessage, error: Reason | None) -> tuple[D
                            "hệ thống gặp lỗi khi phân loại thư; đề nghị đồng chí xem thư gốc trong hộp thư")
     # The sender's address is not checked here (DMARC): the message only goes to review.
     unit = p.campaign.unit_by_address(message.from_address) if message.from_address else None
-    decision = Decision("unsupported", unit.id if unit else None, "review")
+    decision = Decision(UNSUPPORTED, unit.id if unit else None, REVIEW)
     decision.add(error)
     return decision, error
 
@@ -307,101 +372,9 @@ def number_documents(p: Pass, decision: Decision) -> tuple[list[NewDocument], li
 
 # ------------------------------------------------------------------ 4. the reply
 
-# Local parts of addresses that are robots or lists, never people (RFC 2142, RFC 3834 5).
-_ROBOT = re.compile(r"^(mailer-?daemon|postmaster|no-?reply|do-?not-?reply|bounces?|listserv|majordomo)"
-                    r"([+._-].*)?$|^owner-|-(request|bounces?|owner)$", re.I)
-
-
-def not_automatic(p: Pass, message: ParsedMessage) -> Reason | None:
-    """RFC 3834: no reply to mail that is itself automatic (Auto-Submitted other than "no"),
-    to our own mail (X-Intake-Bot), or to mail with a null return path (bounces use it)."""
-    submitted = message.header("Auto-Submitted").split(";")[0].strip().lower()
-    if submitted not in ("", "no"):
-        return Reason(f"Auto-Submitted: {submitted}", f"thư gửi tự động (Auto-Submitted: {submitted})")
-    if message.header("X-Intake-Bot"):
-        return Reason("the mail was sent by this bot", "thư do chính hệ thống gửi")
-    if message.header("Return-Path").strip() == "<>":
-        return Reason("null Return-Path", "địa chỉ trả về để trống (Return-Path: <>)")
-    return None
-
-
-def not_list_or_bulk(p: Pass, message: ParsedMessage) -> Reason | None:
-    """No reply to lists (List-Id, List-Post) or to Precedence: bulk, junk or list (Mailman's
-    rule): those go to many people, and an answer would go to the list or nowhere."""
-    if message.header("List-Id") or message.header("List-Post"):
-        return Reason("mailing-list mail", "thư gửi theo danh sách thư")
-    precedence = message.header("Precedence").strip().lower()
-    if precedence in ("bulk", "junk", "list"):
-        return Reason(f"Precedence: {precedence}", f"thư gửi hàng loạt (Precedence: {precedence})")
-    return None
-
-
-def not_a_robot_address(p: Pass, message: ParsedMessage) -> Reason | None:
-    """No reply to no address, to our own addresses, or to robots (mailer-daemon, postmaster,
-    no-reply, list owners): nobody reads them, and some answer back."""
-    address = message.from_address.strip().lower()
-    if not address:
-        return Reason("no sender address", "thư không có địa chỉ gửi")
-    if address in p.campaign.own_addresses:
-        return Reason(f"{address} is the bot's own address", f"{address} là địa chỉ của chính hệ thống")
-    if _ROBOT.search(address.partition("@")[0]):
-        return Reason(f"{address} is a robot's address", f"{address} là địa chỉ gửi thư tự động")
-    return None
-
-
-def authentication_passed(p: Pass, message: ParsedMessage) -> Reason | None:
-    """No reply to mail whose sender failed our receiving server's authentication (DMARC, or
-    SPF without a DKIM signature of the domain; classify.authentication_failure, the same test
-    that keeps a forged unit address out of the unit's reports): its From is likely forged, and
-    the reply would go to the person it imitates. Only the topmost header of our own server
-    counts, so a header the sender wrote can neither block nor allow a reply."""
-    return authentication_failure(message, p.campaign)
-
-
-def under_rate_limit(p: Pass, message: ParsedMessage) -> Reason | None:
-    """At most ack_max_per_sender_per_day replies to one address per day (the campaign's day):
-    a loop with a robot we did not recognise ends there."""
-    local = p.now.astimezone(p.campaign.tz)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    sent = p.store.acks_sent_to(message.from_address, midnight)
-    if sent >= p.campaign.ack_max_per_sender_per_day:
-        return Reason(f"already {sent} replies to {message.from_address} today (limit)",
-                      f"hôm nay đã gửi {sent} thư trả lời tới {message.from_address}, "
-                      "bằng giới hạn mỗi ngày")
-    return None
-
-
-REPLY_RULES = (not_automatic, not_list_or_bulk, not_a_robot_address, authentication_passed, under_rate_limit)
-# Refusals the secretary hears of: the others are routine (robots, lists), these are not.
-REPORTED_REFUSALS = {authentication_passed, under_rate_limit}
-
-
-@dataclass
-class Refusal:
-    """Why no reply goes: `reason` in English for the operator and the events, `reason_vi` for
-    the secretary."""
-
-    rule: Callable
-    reason: str
-    reason_vi: str
-
-
-def reply_refusal(p: Pass, message: ParsedMessage) -> Refusal | None:
-    """Why no reply may go to this message, or None. Like Mailman's can_acknowledge, each rule
-    is a small function; the first that objects decides."""
-    for rule in REPLY_RULES:
-        reason = rule(p, message)
-        if reason:
-            return Refusal(rule, reason.en, reason.vi)
-    return None
-
-
 def decide_reply(p: Pass, item: SourceMessage, message: ParsedMessage, decision: Decision,
                  files: list[ReceivedFile]) -> tuple[NewOutgoing | None, Refusal | None]:
-    """The reply to queue (key `ack:<Message-ID or source key>`), or why there is none. Only
-    the actions that answer the sender get one; the others are no refusal, just no reply."""
-    if decision.action not in REPLY_ACTIONS:
-        return None, None
+    """The reply to queue (key `ack:<Message-ID or source key>`), or why there is none."""
     refusal = reply_refusal(p, message)
     if refusal:
         return None, refusal
@@ -435,7 +408,7 @@ def review_state(decision: Decision, error: Reason | None) -> str | None:
     """Open for the secretary when classify asks for her review or to tell her something (a unit
     address bounced), when the unit was answered but she still has something to do (a link to
     fetch, a note to read: REVIEWED_REPLIES), or when the message could not be handled."""
-    return "open" if error or decision.action in ("review", "notify_secretary", *REVIEWED_REPLIES) else None
+    return "open" if error or decision.action in REVIEW_ACTIONS else None
 
 
 def incoming(p: Pass, item: SourceMessage, raw_sha256: str, message: ParsedMessage, decision: Decision,

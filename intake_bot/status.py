@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .categories import CATEGORIES
 from .config import Campaign
 from .followup import campaign_end, campaign_over
 from .progress import unit_progress
 from .store import secretary
 from .store.db import OUTGOING_STATES, Store
 
-CATEGORIES = ("report", "unmatched", "no_attachment", "link_only", "unsupported", "auto_reply", "bounce", "other")
 
 
 def status_report(campaign: Campaign, store: Store, now: dt.datetime) -> dict:

@@ -28,7 +28,8 @@ from intake_bot.mailbox.maildir import MaildirSource
 from intake_bot.message import parse_message
 from intake_bot.outbox import FileTransport, Outbox, SmtpTransport
 from intake_bot.digest import build_digest
-from intake_bot.pipeline import Pass, PassSummary, reply_refusal, run_pass
+from intake_bot.pipeline import Pass, PassSummary, run_pass
+from intake_bot.replies import reply_refusal
 from intake_bot.progress import unit_progress
 from intake_bot.reader.extract import extract_bytes
 from tests.conftest import CORPUS
