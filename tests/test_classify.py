@@ -523,3 +523,16 @@ def test_reasons_of_a_scan_only_report_and_of_missing_items(campaign, docx):
     answers = reader(BC_docx=outline(["I", "II", "II.1", "II.2", "II.2.1", "II.2.2", "III"]))
     decision = run(campaign, simple(sender=VAN_LAM, files=[attachment(docx, "BC.docx", DOCX_TYPE)]), answers)[1]
     assert decision.reasons_vi[-1] == "Còn thiếu các mục của đề cương: II.3, IV, PL"
+
+
+def test_the_chain_table_and_the_handlers_cover_every_category_and_action():
+    """Each hit of classify's rules has its outcome, each outcome is a known category and action,
+    and each action has its handler in the pass: a message can never fall between them."""
+    from intake_bot import categories, pipeline
+    from intake_bot.classify import OUTCOMES
+
+    actions = {*categories.REPLY_ACTIONS, *categories.REVIEW_ACTIONS, categories.EXECUTE_COMMANDS,
+               categories.IGNORE}
+    assert {category for category, _ in OUTCOMES.values()} <= set(categories.CATEGORIES)
+    assert {action for _, action in OUTCOMES.values()} == actions
+    assert set(pipeline.HANDLERS) == actions
