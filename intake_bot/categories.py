@@ -10,8 +10,9 @@ shows them; the strings are what the database, `classify --json` and `status --j
     no_attachment  acknowledge_note | review   (acknowledge_note: a unit's note, likewise)
     auto_reply     ignore
     bounce         notify_secretary | ignore
-    command        execute_commands  (the secretary's command mail)
-    other          ignore | review   (a forged commander's mail)
+    other          ignore | review (a forged commander's mail)
+                   | execute_commands (the secretary's command mail: cli-contract.md's categories
+                                       are fixed, the action tells it)
 """
 from __future__ import annotations
 
@@ -22,10 +23,9 @@ LINK_ONLY = "link_only"
 UNSUPPORTED = "unsupported"
 AUTO_REPLY = "auto_reply"
 BOUNCE = "bounce"
-COMMAND = "command"
 OTHER = "other"
 # In the order `status` counts them.
-CATEGORIES = (REPORT, UNMATCHED, NO_ATTACHMENT, LINK_ONLY, UNSUPPORTED, AUTO_REPLY, BOUNCE, COMMAND, OTHER)
+CATEGORIES = (REPORT, UNMATCHED, NO_ATTACHMENT, LINK_ONLY, UNSUPPORTED, AUTO_REPLY, BOUNCE, OTHER)
 # Mail held for review that carries no readable report: the secretary may assign it, dismiss it,
 # or mark the unit's paper copy.
 WITHOUT_REPORT = (NO_ATTACHMENT, LINK_ONLY, UNSUPPORTED)

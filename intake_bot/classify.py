@@ -22,8 +22,8 @@ what the message carries. The names of categories and actions are those of categ
                     not write about a report: spam and unrelated mail get no reply)
     auto_reply     ignore
     bounce         notify_secretary  (a unit's address failed) | ignore
-    command        execute_commands  (a commander's mail: the secretary's commands, command_mail.py)
-    other          ignore | review   (review: a forged commander's mail)
+    other          ignore | review (a forged commander's mail)
+                   | execute_commands (a commander's mail: the secretary's commands, command_mail.py)
 """
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from email.utils import getaddresses
 
 from .categories import (ACKNOWLEDGE, ACKNOWLEDGE_NOTE, ASK_FOR_DOCX, ASK_FOR_FILE, ASK_FOR_MISSING, ASK_FOR_RESEND,
-                         AUTO_REPLY, BOUNCE, COMMAND, EXECUTE_COMMANDS, IGNORE, LINK_ONLY, NO_ATTACHMENT,
-                         NOTIFY_SECRETARY, OTHER, REPLY_ACTIONS, REPORT, REVIEW, UNMATCHED, UNSUPPORTED)
+                         AUTO_REPLY, BOUNCE, EXECUTE_COMMANDS, IGNORE, LINK_ONLY, NO_ATTACHMENT, NOTIFY_SECRETARY,
+                         OTHER, REPLY_ACTIONS, REPORT, REVIEW, UNMATCHED, UNSUPPORTED)
 from .compose import missing_items
 from .config import Campaign
 from .filetype import DOCUMENT_FORMATS
@@ -68,7 +68,7 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "bounce": (BOUNCE, IGNORE),
     "auto_reply": (AUTO_REPLY, IGNORE),
     "list_mail": (OTHER, IGNORE),
-    "command_mail": (COMMAND, EXECUTE_COMMANDS),
+    "command_mail": (OTHER, EXECUTE_COMMANDS),
     "forged_commander": (OTHER, REVIEW),
     "complete_report": (REPORT, ACKNOWLEDGE),
     "incomplete_report": (REPORT, ASK_FOR_MISSING),

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from .categories import (ACKNOWLEDGE, AUTO_REPLY, BOUNCE, COMMAND, EXECUTE_COMMANDS, LINK_ONLY, NO_ATTACHMENT, OTHER,
+from .categories import (ACKNOWLEDGE, AUTO_REPLY, BOUNCE, EXECUTE_COMMANDS, LINK_ONLY, NO_ATTACHMENT, OTHER,
                          REPORT, REVIEW, UNMATCHED, UNSUPPORTED, WITHOUT_REPORT)
 from .commands import DONE, Context, SourceRef, execute, record_refused
 from .config import Campaign
@@ -55,7 +55,7 @@ CATEGORY_LABELS = {
     REPORT: "Báo cáo", UNMATCHED: "Chưa xác định được đơn vị gửi",
     NO_ATTACHMENT: "Không có tệp đính kèm", LINK_ONLY: "Chỉ gửi đường liên kết",
     UNSUPPORTED: "Tệp không đọc được", AUTO_REPLY: "Thư trả lời tự động",
-    BOUNCE: "Thư báo không chuyển được", COMMAND: "Thư ra lệnh", OTHER: "Thư khác",
+    BOUNCE: "Thư báo không chuyển được", OTHER: "Thư khác",
 }
 OUTGOING_STATE_LABELS = {"queued": "đang chờ gửi", "sending": "đang gửi", "sent": "đã gửi",
                          "failed": "gửi không thành công", "unknown": "chưa rõ đã gửi được hay chưa"}
@@ -296,7 +296,8 @@ def _arrivals(store, since: dt.datetime, names: dict, tz) -> list[dict]:
     return [{
         "received_at": m.received_at.astimezone(tz), "sender": m.sender, "subject": m.subject,
         "unit": names.get(m.unit, m.unit) if m.unit else None,
-        "category": m.category, "category_label": CATEGORY_LABELS.get(m.category, m.category),
+        "category": m.category,
+        "category_label": ("Thư ra lệnh" if m.action == EXECUTE_COMMANDS else CATEGORY_LABELS.get(m.category, m.category)),
         "files": [{"filename": d.filename, "version": d.version,
                    "duplicate": d.duplicate_of is not None, "problem": _problem_vi(d)}
                   for d in documents.get(m.id, [])],

@@ -39,3 +39,23 @@ def store(tmp_path, monkeypatch):
     s = db.Store(tmp_path / "data")
     yield s
     s.close()
+
+
+DEMO_EVENING = "2024-05-14T17:00:00+07:00"  # the demo's clock: every sample mail is in
+
+
+def demo_first_step(data: Path, now: str = DEMO_EVENING) -> Path:
+    """What `intake-bot demo` leaves before the secretary's reply to its digest: the bundled
+    sample mail through one pass, then the reminders of the slot (SQLite unless
+    INTAKE_BOT_DATABASE_URL says otherwise). For tests that need the sample state without her
+    commands."""
+    from intake_bot.cli import main
+    from intake_bot.demo import fill_maildir
+
+    data.mkdir(parents=True)
+    fill_maildir(data / "Maildir")
+    common = ["--config", str(REPO / "config" / "hung-yen-2024.toml"), "--data-dir", str(data), "--now", now,
+              "--mailbox", f"maildir:{data / 'Maildir'}", "--smtp", "file:outbox"]
+    assert main([*common, "poll", "--once"]) == 0
+    assert main([*common, "remind"]) == 0
+    return data

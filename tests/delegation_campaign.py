@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from .conftest import demo_first_step
 from .test_digest import Mailroom
 
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -70,10 +71,6 @@ def planted_campaign(store, seed: int) -> dict:
 
 @pytest.fixture(scope="session")
 def sample_data(tmp_path_factory):
-    """The sample campaign as the demo leaves it: the bundled sample mail read and recorded,
-    acknowledgements and reminders sent, on the evening of 14 May 2024."""
-    from intake_bot.cli import main
-
-    data = tmp_path_factory.mktemp("sample") / "data"
-    assert main(["--data-dir", str(data), "demo"]) == 0
-    return data
+    """The sample campaign as the demo's first step leaves it: the bundled sample mail read and
+    recorded, acknowledgements and reminders sent, on the evening of 14 May 2024."""
+    return demo_first_step(tmp_path_factory.mktemp("sample") / "data")

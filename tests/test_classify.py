@@ -184,7 +184,7 @@ def test_the_secretary_writing_from_the_committee_address_commands(campaign, doc
     raw = simple(sender="ktns.hdndhy@gmail.com", files=[attachment(docx, "BC.docx", DOCX_TYPE)])
     decision = run(campaign, raw)[1]
     assert (decision.category, decision.action, decision.commander) == (
-        "command", "execute_commands", "ktns.hdndhy@gmail.com")
+        "other", "execute_commands", "ktns.hdndhy@gmail.com")
     assert len(decision.documents) == 1  # kept for NỘP THAY
 
 

@@ -13,36 +13,28 @@ import pytest
 from intake_bot.cli import main
 from intake_bot.commands import Context, SourceRef, execute, help_text, parse_line
 from intake_bot.config import load_campaign
-from intake_bot.demo import fill_maildir
 from intake_bot.outbox import Outbox
 from intake_bot.store import db as dbmodule
 from intake_bot.store.db import Store
 
-from .conftest import REPO
+from .conftest import DEMO_EVENING, REPO, demo_first_step
 
-EVENING = "2024-05-14T17:00:00+07:00"  # the demo's clock: every sample mail is in
+EVENING = DEMO_EVENING
 CONFIG = str(REPO / "config" / "hung-yen-2024.toml")
 
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
-    """The demo's first step, its sample mail through one pass (SQLite), without the secretary's
-    own commands that the demo then gives; tests work on copies of it."""
+    """The demo's first step (SQLite), without the secretary's own commands that the demo then
+    gives; tests work on copies of it."""
     data = tmp_path_factory.mktemp("demo") / "data"
     mp = pytest.MonkeyPatch()
     mp.delenv(dbmodule.DATABASE_URL_ENV, raising=False)
     try:
-        sample_mail_through_one_pass(data)
+        demo_first_step(data)
     finally:
         mp.undo()
     return data
-
-
-def sample_mail_through_one_pass(data):
-    data.mkdir(parents=True)
-    fill_maildir(data / "Maildir")
-    assert main(["--config", CONFIG, "--data-dir", str(data), "--now", EVENING, "--mailbox",
-                 f"maildir:{data / 'Maildir'}", "--smtp", "file:outbox", "poll", "--once"]) == 0
 
 
 @pytest.fixture
@@ -366,7 +358,7 @@ def test_the_commands_on_postgresql(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, url)
     try:
         data = tmp_path / "pg"
-        sample_mail_through_one_pass(data)
+        demo_first_step(data)
         capsys.readouterr()
         unmatched = next(item for item in review(capsys, data) if item["category"] == "unmatched")
         assigned = command(capsys, data, f"GÁN #{unmatched['ref']} Văn Lâm")

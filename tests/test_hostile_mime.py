@@ -29,8 +29,7 @@ from intake_bot.text import MAX_NAME_CHARS, shown_name
 from tests import hostile
 from tests.mime_builder import PDF_BYTES, attachment, docx_bytes, encoded_word, rfc2231, simple, zip_bytes
 
-CATEGORIES = {"report", "unmatched", "no_attachment", "link_only", "unsupported", "auto_reply", "bounce", "other",
-              "command"}
+CATEGORIES = {"report", "unmatched", "no_attachment", "link_only", "unsupported", "auto_reply", "bounce", "other"}
 ACTIONS = {"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend", "ask_for_file", "acknowledge_note",
            "review", "ignore", "notify_secretary", "execute_commands"}
 # Characters that must never reach a name as shown: controls, bidirectional formatting, zero-width.
