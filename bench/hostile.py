@@ -49,8 +49,8 @@ from tests.mime_builder import attachment, simple  # noqa: E402
 
 EXTERNAL = REPO.parent / "shared" / "external"
 CATEGORIES = {"report", "unmatched", "no_attachment", "link_only", "unsupported", "auto_reply", "bounce", "other"}
-ACTIONS = {"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend", "review", "ignore", "notify_secretary",
-           "execute_commands"}
+ACTIONS = {"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend", "ask_for_file", "acknowledge_note",
+           "review", "ignore", "notify_secretary", "execute_commands"}
 NOT_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
 
 

@@ -594,7 +594,7 @@ def test_requests_undelivered_mail_and_once_per_mail_on_postgresql(capsys, tmp_p
     monkeypatch.setenv(dbmodule.DATABASE_URL_ENV, url)
     try:
         data = tmp_path / "pg"
-        sample_mail_through_one_pass(data)
+        demo_first_step(data)
         capsys.readouterr()
         assert command(capsys, data, "YÊU CẦU BỔ SUNG Ân Thi 24/5: danh sách dự án")["result"] == "done"
         assert command(capsys, data, "NHẮC NGAY Mỹ Hào")["result"] == "done"
