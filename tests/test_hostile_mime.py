@@ -32,8 +32,6 @@ from tests.mime_builder import PDF_BYTES, attachment, docx_bytes, encoded_word, 
 CATEGORIES = {"report", "unmatched", "no_attachment", "link_only", "unsupported", "auto_reply", "bounce", "other"}
 ACTIONS = {"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend", "ask_for_file", "acknowledge_note",
            "review", "ignore", "notify_secretary", "execute_commands"}
-ACTIONS = {"acknowledge", "ask_for_missing", "ask_for_docx", "ask_for_resend", "ask_for_file", "acknowledge_note",
-           "review", "ignore", "notify_secretary", "execute_commands"}
 # Characters that must never reach a name as shown: controls, bidirectional formatting, zero-width.
 NOT_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
 NOW = dt.datetime(2024, 5, 9, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
