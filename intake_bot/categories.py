@@ -11,7 +11,7 @@ shows them; the strings are what the database, `classify --json` and `status --j
     auto_reply     ignore
     bounce         notify_secretary | ignore
     other          ignore | review (a forged commander's mail)
-                   | execute_commands (the secretary's command mail: cli-contract.md's categories
+                   | execute_commands (the secretary's command mail: the categories of docs/json.md
                                        are fixed, the action tells it)
 """
 from __future__ import annotations
