@@ -32,6 +32,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from email.utils import getaddresses
 
 from .categories import (ACKNOWLEDGE, ACKNOWLEDGE_NOTE, ASK_FOR_DOCX, ASK_FOR_FILE, ASK_FOR_MISSING, ASK_FOR_RESEND,
@@ -64,6 +65,7 @@ class Hit:
 # The chain table: what each hit makes of the message (category, action).
 OUTCOMES: dict[str, tuple[str, str]] = {
     "own_mail": (OTHER, IGNORE),
+    "own_address": (OTHER, IGNORE),
     "unit_bounce": (BOUNCE, NOTIFY_SECRETARY),
     "bounce": (BOUNCE, IGNORE),
     "auto_reply": (AUTO_REPLY, IGNORE),
@@ -206,7 +208,8 @@ class Decision:
     units in question when the unit cannot be told; `bounced_addresses` the failed recipients
     of a bounce; `missing` the outline keys no document covers; `links` the file-sharing links
     of a link-only message; `promised` the day a note without a file says the report will come;
-    `may_reply` is false for auto-generated mail, which is read but never answered."""
+    `may_reply` is false for auto-generated mail, which is read but never answered; `own_mail`
+    is true for mail the bot wrote itself."""
 
     category: str
     unit: str | None
@@ -223,6 +226,7 @@ class Decision:
     may_reply: bool = True
     commander: str | None = None
     command_refusal: Reason | None = None
+    own_mail: bool = False
 
     def add(self, reason: Reason, at: int | None = None) -> None:
         """Record one reason in both wordings, at the end or at position `at`. The Vietnamese
@@ -247,6 +251,7 @@ class Decision:
             "reasons_vi": list(self.reasons_vi),
             "candidates": list(self.candidates),
             "bounced_addresses": list(self.bounced_addresses),
+            "own_mail": self.own_mail,
             "missing": list(self.missing),
             "links": list(self.links),
             "promised_date": self.promised.isoformat() if self.promised else None,
@@ -259,13 +264,36 @@ class Decision:
         }
 
 
-def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extract_isolated) -> Decision:
+class SentMail(Protocol):
+    """What the bot has sent, as the store's outbox knows it (`Store` is one)."""
+
+    def sent_by_bot(self, message_id: str | None) -> bool:
+        """Whether the bot wrote the mail with this Message-ID."""
+
+    def unit_of_recipient(self, address: str) -> str | None:
+        """The unit of the latest mail the bot sent to `address`."""
+
+
+class NothingSent:
+    """The outbox of `intake-bot classify`, a dry run without the store: it knows of nothing."""
+
+    def sent_by_bot(self, message_id: str | None) -> bool:
+        return False
+
+    def unit_of_recipient(self, address: str) -> str | None:
+        return None
+
+
+def classify(message: ParsedMessage, campaign: Campaign, extract: Extract = extract_isolated,
+             sent: SentMail = NothingSent()) -> Decision:
     """Apply the rules in order: the first that hits among FIRST_RULES decides alone; else the
-    documents are read, the unit is told, and `what_was_sent` decides."""
+    documents are read, the unit is told, and `what_was_sent` decides. `sent`, the outbox,
+    tells the bot's own mail by its Message-ID and the unit a bounced address was written to
+    (the rules that take it get it as a keyword)."""
     decision = Decision(category=OTHER, unit=None, action=IGNORE)
     for rule in FIRST_RULES:
         first_reason = len(decision.reasons)
-        hit = rule(message, campaign, decision)
+        hit = rule(message, campaign, decision, sent=sent) if rule in OUTBOX_RULES else rule(message, campaign, decision)
         if hit is not None:
             settle(decision, hit, at=first_reason)
             if decision.action == EXECUTE_COMMANDS:  # her attachments, for NỘP THAY
@@ -302,16 +330,32 @@ def settle(decision: Decision, hit: Hit, at: int | None = None) -> None:
 # ------------------------------------------------------------------ rules that stop
 
 
-def own_mail(message: ParsedMessage, campaign: Campaign, decision: Decision) -> Hit | None:
-    """Mail from the bot's own addresses, or carrying the X-Intake-Bot header that the bot sets
-    on everything it sends, is never answered: answering ourselves is the shortest mail loop.
-    The secretary may write from the committee's address: her mail without the header is hers."""
-    if bot_header(message):
-        return Hit("own_mail", bot_header(message))
-    if message.from_address in campaign.own_addresses.difference(campaign.commanders):
-        return Hit("own_mail", Reason(f"sent from the bot's own address {message.from_address}",
-                                      f"thư gửi từ địa chỉ của chính hệ thống ({message.from_address})"))
-    return None
+def own_mail(message: ParsedMessage, campaign: Campaign, decision: Decision,
+             sent: SentMail = NothingSent()) -> Hit | None:
+    """Mail the bot wrote - it carries the X-Intake-Bot header the bot sets on everything it
+    sends, or a Message-ID the outbox made - is never answered (answering ourselves is the
+    shortest mail loop) and is no arrival of the digest: the secretary's copy of her digest
+    comes back into the committee mailbox when she is the mailbox. Marked `own_mail`. Written
+    by the bot, not merely from its address: the secretary writes from it too."""
+    reason = bot_header(message)
+    if reason is None and sent.sent_by_bot(message.message_id):
+        reason = Reason(f"sent by this bot (its Message-ID {message.message_id} is in the outbox)",
+                        f"thư do chính hệ thống gửi (mã thư {message.message_id} có trong hộp thư đi)")
+    if reason is None:
+        return None
+    decision.own_mail = True
+    return Hit("own_mail", reason)
+
+
+def own_address(message: ParsedMessage, campaign: Campaign, decision: Decision) -> Hit | None:
+    """Mail from the committee's own address that the bot did not write (a person at the
+    committee wrote it) is not a unit's and gets no reply; unlike the bot's own mail, the
+    digest lists it. A commander's address is left to command_mail: the secretary may write
+    her commands from the committee's address."""
+    if message.from_address not in campaign.own_addresses.difference(campaign.commanders):
+        return None
+    return Hit("own_address", Reason(f"sent from the committee's own address {message.from_address}",
+                                     f"thư gửi từ địa chỉ của chính Ban ({message.from_address})"))
 
 
 def bot_header(message: ParsedMessage) -> Reason | None:
@@ -436,11 +480,14 @@ BOUNCE_SIGNS = (delivery_report, delivery_status_part, failed_recipients_header,
                 mail_system_return_path, failure_auto_submitted, failure_notice_words)
 
 
-def bounce(message: ParsedMessage, campaign: Campaign, decision: Decision) -> Hit | None:
+def bounce(message: ParsedMessage, campaign: Campaign, decision: Decision,
+           sent: SentMail = NothingSent()) -> Hit | None:
     """A delivery status notification: any one of BOUNCE_SIGNS. A null Return-Path (<>) also
     marks one, unless the message shows auto-reply signs: RFC 3834 asks auto-responders to send
     with a null sender too. The failed recipients are collected so the secretary learns which
-    unit address does not work; nothing is answered."""
+    unit address does not work: the bounce of a unit's address (registered, or one the bot
+    wrote to for the unit) goes to her review under that unit (`notify_secretary`); nothing is
+    answered."""
     evidence = [reason for sign in BOUNCE_SIGNS if (reason := sign(message))]
     strong, weak = auto_reply_evidence(message)
     if not evidence and null_return_path(message) and not (strong or weak):
@@ -448,16 +495,32 @@ def bounce(message: ParsedMessage, campaign: Campaign, decision: Decision) -> Hi
     if not evidence:
         return None
     decision.bounced_addresses = bounced_addresses(message, campaign)
-    units = {a: campaign.unit_by_address(a) for a in decision.bounced_addresses}
-    for address, unit in units.items():
-        decision.add(Reason(f"delivery to {address} failed" + (f" (registered for {unit.id})" if unit else ""),
-                            f"không chuyển được thư tới {address}"
-                            + (f" (địa chỉ đã đăng ký của {unit.short_name})" if unit else "")))
+    units = {}
+    for address in decision.bounced_addresses:
+        unit, whose = bounced_unit(address, campaign, sent)
+        units[address] = unit
+        decision.add(Reason(f"delivery to {address} failed" + (f" ({whose.en})" if unit else ""),
+                            f"không chuyển được thư tới {address}" + (f" ({whose.vi})" if unit else "")))
+    if len(set(units.values()) - {None}) == 1:
+        decision.unit = next(u for u in units.values() if u)
     if not units:
         decision.add(Reason("the failed recipient could not be told", "không xác định được địa chỉ nhận bị lỗi"))
     return Hit("unit_bounce" if any(units.values()) else "bounce",
                Reason("bounce: " + "; ".join(e.en for e in evidence),
                       "thư báo không chuyển được: " + "; ".join(e.vi for e in evidence)))
+
+
+def bounced_unit(address: str, campaign: Campaign, sent: SentMail) -> tuple[str | None, Reason]:
+    """The unit whose address failed, and why it is that unit's: registered for it, else the
+    bot last wrote to that address for it (an acknowledgement to a personal address)."""
+    unit = campaign.unit_by_address(address)
+    if unit:
+        return unit.id, Reason(f"registered for {unit.id}", f"địa chỉ đã đăng ký của {unit.short_name}")
+    unit_id = sent.unit_of_recipient(address)
+    if unit_id in campaign.units:
+        return unit_id, Reason(f"the bot wrote to it for {unit_id}",
+                               f"địa chỉ hệ thống đã gửi thư cho {campaign.units[unit_id].short_name}")
+    return None, Reason("", "")
 
 
 def null_return_path(message: ParsedMessage) -> Reason | None:
@@ -776,7 +839,9 @@ def command_mail(message: ParsedMessage, campaign: Campaign, decision: Decision)
 
 
 # The rules that decide alone, in order: nothing that could start a mail loop goes further.
-FIRST_RULES = (own_mail, bounce, auto_reply, list_mail, command_mail)
+FIRST_RULES = (own_mail, bounce, auto_reply, list_mail, own_address, command_mail)
+# The first rules that consult the outbox (`classify`'s `sent`).
+OUTBOX_RULES = (own_mail, bounce)
 
 
 # ------------------------------------------------------------------ failed recipients

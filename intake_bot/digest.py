@@ -289,7 +289,7 @@ def _arrivals(store, since: dt.datetime, names: dict, tz) -> list[dict]:
     """Mail recorded since `since`, each file with its version, or why it cannot be read in the
     words the sender was given (the extraction's `error_vi`). Recorded, not arrived: mail that
     reached the server during an outage, before the previous digest, is still news; it shows
-    its arrival time."""
+    its arrival time. The bot's own mail (its digest, back in the committee mailbox) is none."""
     documents: dict[int, list] = {}
     for doc in store.documents():
         documents.setdefault(doc.message_row_id, []).append(doc)
@@ -301,7 +301,8 @@ def _arrivals(store, since: dt.datetime, names: dict, tz) -> list[dict]:
         "files": [{"filename": d.filename, "version": d.version,
                    "duplicate": d.duplicate_of is not None, "problem": _problem_vi(d)}
                   for d in documents.get(m.id, [])],
-    } for m in sorted(store.messages(), key=lambda m: m.received_at) if m.recorded_at >= since]
+    } for m in sorted(store.messages(), key=lambda m: m.received_at)
+        if m.recorded_at >= since and not (m.decision or {}).get("own_mail")]
 
 
 def _problem_vi(document) -> str | None:
@@ -318,15 +319,17 @@ def _review(campaign: Campaign, queue: list, store, progress: list[UnitProgress]
     ones classify and the pass gave; only a message recorded before these were kept shows the
     English. Messages and undelivered mail carry their reference `#N` and the command lines she
     may copy into her reply (`actions`); a link-only message its links to open (http and https
-    only)."""
+    only). A bounce is shown under the unit and the address that failed, not the mail server
+    that reports it; a unit's failed address it shows is not listed again."""
     message_refs, outgoing_refs = secretary.refs_of(store, "message"), secretary.refs_of(store, "outgoing")
     items = [{"what": CATEGORY_LABELS.get(r.category, r.category),
-              "who": names.get(r.unit, r.unit) if r.unit else r.sender,
+              "who": _review_who(r, names),
               "when": r.received_at.astimezone(tz), "subject": r.subject, "reasons": r.reasons_vi or r.reasons,
               "links": [link for link in r.links if web_link(link)],
               "ref": message_refs.get(r.message_row_id),
               "actions": _message_actions(campaign, message_refs.get(r.message_row_id), r)}
              for r in queue]
+    shown = {address for r in queue for address in r.bounced_addresses}
     for p in progress:
         if p.status == SCANNED_ONLY:
             items.append({"what": STATUS_LABELS[SCANNED_ONLY], "who": names[p.unit], "links": [],
@@ -334,9 +337,10 @@ def _review(campaign: Campaign, queue: list, store, progress: list[UnitProgress]
                           "reasons": ["chưa có bản Word để tổng hợp số liệu: "
                                       + ", ".join(d.filename for d in p.latest_files)],
                           "ref": None, "actions": []})
-        if p.bounced:
+        bounced = [a for a in p.bounced if a not in shown]
+        if bounced:
             items.append({"what": "Địa chỉ thư bị trả lại", "who": names[p.unit], "when": None, "links": [],
-                          "subject": "", "reasons": [f"không chuyển được thư tới {a}" for a in p.bounced],
+                          "subject": "", "reasons": [f"không chuyển được thư tới {a}" for a in bounced],
                           "ref": None, "actions": [("Thêm địa chỉ khác của đơn vị",
                                                     f"THÊM ĐỊA CHỈ {names[p.unit]} <địa chỉ thư>")]})
     for row in store.outgoing_in_states("failed", "unknown"):
@@ -354,7 +358,7 @@ def _review(campaign: Campaign, queue: list, store, progress: list[UnitProgress]
 def _message_actions(campaign: Campaign, ref: int | None, item) -> list[tuple[str, str]]:
     """The ready-made lines for a message in review: assign it to the unit it may be from (each
     candidate, else the unit's name to fill in), or dismiss it; for a unit's mail without a
-    report, mark the paper copy."""
+    report, mark the paper copy; for the bounce of a unit's address, add another address."""
     if ref is None:
         return []
     candidates = [campaign.units[u].short_name for u in item.candidates if u in campaign.units]
@@ -365,6 +369,8 @@ def _message_actions(campaign: Campaign, ref: int | None, item) -> list[tuple[st
             actions.append(("Gán cho đơn vị", f"GÁN #{ref} {name}"))
     if unit is not None and item.category in WITHOUT_REPORT:
         actions.append(("Đơn vị đã nộp bản giấy", f"ĐÃ NHẬN BẢN GIẤY {unit.short_name}"))
+    if unit is not None and item.bounced_addresses:
+        actions.append(("Thêm địa chỉ khác của đơn vị", f"THÊM ĐỊA CHỈ {unit.short_name} <địa chỉ thư>"))
     actions.append(("Bỏ qua", f"BỎ QUA #{ref} <lý do>"))
     return actions
 
@@ -389,6 +395,16 @@ def web_link(url: str) -> bool:
     else (no javascript:, data:, file:)."""
     parts = urlsplit(url)
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def _review_who(item, names: dict) -> str:
+    """Whom a review item concerns: for a bounce, the unit and its failed addresses
+    ("UBND huyện Văn Lâm (ubnd.vanlam@…)"); else the unit, or the sender when none is known."""
+    unit = names.get(item.unit, item.unit) if item.unit else None
+    if item.bounced_addresses:
+        addresses = ", ".join(item.bounced_addresses)
+        return f"{unit} ({addresses})" if unit else addresses
+    return unit or item.sender
 
 
 def _mailbox(store, since: dt.datetime, now: dt.datetime, tz) -> list[dict]:

@@ -28,7 +28,7 @@ from typing import Callable
 from .categories import (ACKNOWLEDGE, ACKNOWLEDGE_NOTE, ASK_FOR_DOCX, ASK_FOR_FILE, ASK_FOR_MISSING, ASK_FOR_RESEND,
                          AUTO_REPLY, BOUNCE, EXECUTE_COMMANDS, IGNORE, NOTIFY_SECRETARY, REVIEW, REVIEW_ACTIONS,
                          UNSUPPORTED)
-from .classify import Decision, Reason, classify
+from .classify import Decision, Reason, bounced_unit, classify
 from .command_mail import command_lines, confirmation, confirmation_key
 from .commands import Context, SourceRef, answer_requests, execute, help_text, parse_line, record_refused
 from .compose import ReceivedFile, acknowledgement
@@ -329,7 +329,7 @@ def understand(p: Pass, message: ParsedMessage, error: Reason | None) -> tuple[D
     """classify's decision; a failure gives a decision for the secretary's review, with why."""
     if error is None:
         try:
-            return classify(message, p.campaign, extract=p.extract), None
+            return classify(message, p.campaign, extract=p.extract, sent=p.store), None
         except Exception as exc:
             log.exception("cannot classify %s", message.message_id)
             error = Reason(f"the message could not be classified: {type(exc).__name__}: {exc}",
@@ -442,8 +442,7 @@ def events_for(p: Pass, item: SourceMessage, message: ParsedMessage, decision: D
     events = []
     by_unit: dict[str | None, list[str]] = {}
     for address in decision.bounced_addresses:
-        unit = p.campaign.unit_by_address(address)
-        by_unit.setdefault(unit.id if unit else p.store.unit_of_recipient(address), []).append(address)
+        by_unit.setdefault(bounced_unit(address, p.campaign, p.store)[0], []).append(address)
     for unit, addresses in by_unit.items():
         events.append(NewEvent("bounce", {"addresses": addresses, "message_id": message.message_id}, unit))
     where = {"source_key": item.key, "message_id": message.message_id}

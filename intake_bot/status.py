@@ -47,6 +47,7 @@ def review_items(campaign: Campaign, store: Store, now: dt.datetime) -> list[dic
     refs = secretary.refs_of(store, "message")
     return [{"ref": refs.get(item.message_row_id), "message_id": item.message_id, "category": item.category,
              "unit": item.unit, "from": item.sender, "subject": item.subject,
+             "bounced_addresses": item.bounced_addresses,
              "received_at": item.received_at.astimezone(campaign.tz).isoformat(),
              "reasons": item.reasons} for item in store.review_queue()]
 
@@ -83,7 +84,9 @@ def format_status(campaign: Campaign, report: dict) -> str:
     if report["review"]:
         lines += ["", f"to review ({len(report['review'])}):"]
         for item in report["review"]:
-            lines.append(f"  #{item['ref']} [{item['category']}] {item['from']} · {item['subject'][:60]}")
+            who = ", ".join(item["bounced_addresses"]) or item["from"]
+            unit = names.get(item["unit"], item["unit"]) if item["unit"] else ""
+            lines.append(f"  #{item['ref']} [{item['category']}] {unit + ' · ' if unit else ''}{who} · {item['subject'][:60]}")
             lines += [f"      - {reason}" for reason in item["reasons"][:4]]
     if report["commands"]:
         lines += ["", f"commands ({len(report['commands'])}):"]

@@ -163,6 +163,7 @@ class ReviewItem:
     reasons_vi: list[str] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)  # the units it may be from (classify)
     links: list[str] = field(default_factory=list)  # a link-only message's links (decision JSON)
+    bounced_addresses: list[str] = field(default_factory=list)  # a bounce's failed addresses
 
 
 # ------------------------------------------------------------------ opening and upgrading
@@ -459,7 +460,8 @@ class Store:
                                r.category, r.unit, r.action, list(r.reasons or []),
                                list((r.decision or {}).get("reasons_vi") or []),
                                list((r.decision or {}).get("candidates") or []),
-                               list((r.decision or {}).get("links") or [])) for r in rows]
+                               list((r.decision or {}).get("links") or []),
+                               list((r.decision or {}).get("bounced_addresses") or [])) for r in rows]
 
     def _unit_documents(self, s: Session) -> list[DocumentInfo]:
         rows = s.execute(
@@ -607,6 +609,13 @@ class Store:
             return s.scalar(select(func.count()).select_from(OutgoingRow).where(
                 OutgoingRow.recipient == _address(address), OutgoingRow.created_at >= since,
                 OutgoingRow.message_row_id.is_not(None))) or 0
+
+    def sent_by_bot(self, message_id: str | None) -> bool:
+        """Whether the outbox made this Message-ID: the mail is the bot's own."""
+        if not message_id:
+            return False
+        with self._sessions() as s:
+            return s.scalar(select(OutgoingRow.id).where(OutgoingRow.message_id == message_id).limit(1)) is not None
 
     def unit_of_recipient(self, address: str) -> str | None:
         """The unit of the latest mail the bot sent to `address` (to name a bounced address)."""
