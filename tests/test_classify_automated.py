@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -36,6 +37,19 @@ def run(campaign, raw: bytes):
 def failure_text(address: str) -> str:
     return (f"This is the mail system at mx.example.vn.\n\nThere was an error delivering your mail to "
             f"<{address}>.\n\n550 mailbox unavailable\n")
+
+
+# ------------------------------------------------------------------ the committee's own addresses
+
+
+def test_mail_from_an_own_address_that_no_commander_uses_is_no_unit_s_nor_the_bot_s(campaign):
+    """A sending address of the bot that is no commander's: a person there wrote it (no
+    X-Intake-Bot): ignored, but not the bot's own mail, so the digest lists it."""
+    sending = "guithu.hdnd@hungyen.gov.vn"
+    with_sender = replace(campaign, own_addresses=campaign.own_addresses | {sending})
+    decision = run(with_sender, simple(sender=sending, subject="Báo cáo giám sát", text="Gửi thử."))
+    assert (decision.category, decision.action, decision.own_mail) == ("other", "ignore", False)
+    assert decision.reasons == [f"sent from the committee's own address {sending}"]
 
 
 # ------------------------------------------------------------------ bounces
