@@ -67,7 +67,7 @@ def test_the_secretary_writing_from_the_committee_address_is_not_the_bot(campaig
     person = simple(sender=COMMITTEE, subject="Trợ giúp", text="TRỢ GIÚP")
     pass_over(campaign, store, tmp_path, day(campaign, 9, 19), person)
     message, = store.messages()
-    assert (message.category, message.decision["own_mail"]) == ("command", False)
+    assert (message.action, message.decision["own_mail"]) == ("execute_commands", False)
     assert not any(reason.startswith("sent by this bot") for reason in message.reasons)
 
 
